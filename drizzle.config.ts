@@ -1,0 +1,10 @@
+import { defineConfig } from 'drizzle-kit';
+
+// `npm run db:generate` needs no database; `npm run db:migrate` applies
+// migrations/ to DATABASE_URL (for Neon, use the direct, non-pooled URL).
+export default defineConfig({
+  dialect: 'postgresql',
+  schema: './src/db/schema.ts',
+  out: './migrations',
+  dbCredentials: { url: process.env.DATABASE_URL ?? '' },
+});

@@ -1,0 +1,50 @@
+import { neonConfig, Pool } from '@neondatabase/serverless';
+import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless';
+import type { AppConfig } from '../env';
+import * as schema from './schema';
+
+// The only file that imports a database driver. Production talks to Neon over
+// secure WebSockets with the driver's defaults; local development and tests
+// set DATABASE_WS_PROXY to a plain-WebSocket proxy in front of a TCP Postgres.
+
+export type Database = NeonDatabase<typeof schema>;
+
+export interface DatabaseHandle {
+  db: Database;
+  /** Closes every connection; hand it to ctx.waitUntil once the response is ready. */
+  close: () => Promise<void>;
+}
+
+/** How long a request waits for a connection before it fails. */
+export const CONNECT_TIMEOUT_MS = 5_000;
+
+function useLocalProxy(proxy: string): void {
+  // The driver's documented settings for a non-Neon Postgres behind a proxy.
+  // These are process-wide in the driver; the value is the same for every
+  // request of a deployment, so setting it again is a no-op.
+  neonConfig.wsProxy = (host, port) => `${proxy}/v1?address=${host}:${port}`;
+  neonConfig.useSecureWebSocket = false;
+  neonConfig.pipelineTLS = false;
+  // Pipelining the startup only works with cleartext password auth.
+  neonConfig.pipelineConnect = false;
+}
+
+/**
+ * Creates a connection pool for one request. Workers forbid sharing I/O
+ * objects between requests, so the pool must not outlive the request.
+ */
+export function createDb(config: AppConfig): DatabaseHandle {
+  if (config.databaseWsProxy) useLocalProxy(config.databaseWsProxy);
+
+  const pool = new Pool({ connectionString: config.databaseUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  // An idle client whose socket drops emits 'error' on the pool; without a
+  // listener that is an unhandled error that kills the request.
+  pool.on('error', (error: Error & { code?: string }) => {
+    console.warn(JSON.stringify({ level: 'warn', event: 'db_client_error', code: error.code ?? error.name }));
+  });
+
+  return {
+    db: drizzle({ client: pool, schema }),
+    close: () => pool.end(),
+  };
+}

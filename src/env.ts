@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import type { Auth } from './auth';
+import type { Database } from './db/client';
+import { AppError, ErrorCode } from './errors';
+
+/** The Hono environment of this app: bindings plus per-request variables. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    config: AppConfig;
+    db: Database;
+    auth: Auth;
+  };
+}
+
+export const JWT_ALGORITHMS = ['EdDSA', 'RS256'] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+/** The validated, typed view of the Worker's bindings. */
+export interface AppConfig {
+  databaseUrl: string;
+  /** host:port of a WebSocket-to-TCP proxy; set only by local dev and tests. */
+  databaseWsProxy: string | undefined;
+  secret: string;
+  /** BETTER_AUTH_URL without a trailing slash: the base URL and the JWT issuer. */
+  baseURL: string;
+  jwtAlg: JwtAlgorithm;
+  jwtAudience: string;
+  /** Origins allowed to call state-changing endpoints: baseURL's origin first. */
+  trustedOrigins: string[];
+}
+
+/** Shipped in .dev.vars.example; refused so that nobody deploys it. */
+const EXAMPLE_SECRET = 'replace-me-with-the-output-of-openssl-rand-base64-32';
+export const MIN_SECRET_LENGTH = 32;
+
+const optional = (value: string | undefined) => (value?.trim() ? value.trim() : undefined);
+
+function isLocalHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]';
+}
+
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' })
+  .refine((value) => {
+    const url = new URL(value);
+    return url.protocol === 'https:' || isLocalHost(url.hostname);
+  }, 'must use https (plain http is allowed for localhost only)');
+
+const originList = z
+  .string()
+  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
+  .pipe(z.array(httpUrl.transform((value) => new URL(value).origin)));
+
+const configSchema = z.object({
+  DATABASE_URL: z
+    .string({ error: 'is not set' })
+    .trim()
+    .min(1, 'is not set')
+    .refine((value) => /^postgres(ql)?:\/\/[^\s]+$/.test(value), 'must be a postgres:// or postgresql:// URL'),
+  DATABASE_WS_PROXY: z
+    .string()
+    .regex(/^[\w.-]+:\d+$/, 'must be host:port')
+    .optional(),
+  BETTER_AUTH_SECRET: z
+    .string({ error: 'is not set' })
+    .min(1, 'is not set')
+    .min(MIN_SECRET_LENGTH, `is too weak: use at least ${MIN_SECRET_LENGTH} random characters (openssl rand -base64 32)`)
+    .refine((value) => value !== EXAMPLE_SECRET, 'is the placeholder from .dev.vars.example: generate your own'),
+  BETTER_AUTH_URL: z.string({ error: 'is not set' }).trim().min(1, 'is not set').pipe(httpUrl),
+  JWT_ALG: z.enum(JWT_ALGORITHMS, { error: `must be one of ${JWT_ALGORITHMS.join(', ')}` }).default('EdDSA'),
+  JWT_AUDIENCE: z.string().optional(),
+  TRUSTED_ORIGINS: originList.optional(),
+});
+
+const configCache = new WeakMap<object, AppConfig>();
+
+/**
+ * Validates the bindings once per `env` object (Workers reuse it across
+ * requests in an isolate). Throws an AppError SERVER_MISCONFIGURED that names
+ * the variable, never its value.
+ */
+export function readConfig(env: Env): AppConfig {
+  const cached = configCache.get(env);
+  if (cached) return cached;
+
+  const vars = env as unknown as Record<string, string | undefined>;
+  const parsed = configSchema.safeParse({
+    DATABASE_URL: vars.DATABASE_URL,
+    DATABASE_WS_PROXY: optional(vars.DATABASE_WS_PROXY),
+    BETTER_AUTH_SECRET: vars.BETTER_AUTH_SECRET,
+    BETTER_AUTH_URL: vars.BETTER_AUTH_URL,
+    JWT_ALG: optional(vars.JWT_ALG),
+    JWT_AUDIENCE: optional(vars.JWT_AUDIENCE),
+    TRUSTED_ORIGINS: optional(vars.TRUSTED_ORIGINS),
+  });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
+    throw new AppError(500, ErrorCode.SERVER_MISCONFIGURED, `Server misconfigured: ${problems.join('; ')}.`);
+  }
+
+  const values = parsed.data;
+  const baseURL = values.BETTER_AUTH_URL.replace(/\/+$/, '');
+  const config: AppConfig = {
+    databaseUrl: values.DATABASE_URL,
+    databaseWsProxy: values.DATABASE_WS_PROXY,
+    secret: values.BETTER_AUTH_SECRET,
+    baseURL,
+    jwtAlg: values.JWT_ALG,
+    jwtAudience: values.JWT_AUDIENCE ?? baseURL,
+    trustedOrigins: [...new Set([new URL(baseURL).origin, ...(values.TRUSTED_ORIGINS ?? [])])],
+  };
+  configCache.set(env, config);
+  return config;
+}

@@ -1,0 +1,87 @@
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { eq, sql } from 'drizzle-orm';
+import { createDb } from '../src/db/client';
+import { user } from '../src/db/schema';
+import { readConfig } from '../src/env';
+import app from '../src/index';
+import { TEST_AUTH_URL } from './setup/constants';
+
+export { TEST_AUTH_URL };
+
+export type EnvOverrides = Partial<Record<keyof Env, string | undefined>>;
+
+/**
+ * Calls the Worker's fetch handler inside workerd, as the runtime would, and
+ * waits for its waitUntil work (closing the database pool). Requests carry
+ * the Worker's own Origin, as a same-origin browser page would send.
+ */
+export async function callWorker(path: string, init: RequestInit = {}, overrides: EnvOverrides = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (!headers.has('origin')) headers.set('origin', TEST_AUTH_URL);
+  const request = new Request(`${TEST_AUTH_URL}${path}`, { ...init, headers });
+  const ctx = createExecutionContext();
+  const response = await app.fetch(request, { ...env, ...overrides } as Env, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+export function postJson(path: string, body: unknown, headers: HeadersInit = {}, overrides?: EnvOverrides) {
+  return callWorker(
+    path,
+    { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) },
+    overrides,
+  );
+}
+
+/** `name=value` pairs of the Set-Cookie headers, ready for a Cookie header. */
+export function cookiesFrom(response: Response): string {
+  return response.headers
+    .getSetCookie()
+    .map((cookie) => cookie.split(';')[0])
+    .join('; ');
+}
+
+export function uniqueEmail(label = 'user'): string {
+  return `${label}-${crypto.randomUUID()}@example.com`;
+}
+
+export interface TestUser {
+  email: string;
+  password: string;
+  name: string;
+  id: string;
+  /** The Cookie header of the session created at sign-up. */
+  cookie: string;
+  /** The session token, for Authorization: Bearer. */
+  sessionToken: string;
+}
+
+export async function signUp(overrides: EnvOverrides = {}): Promise<TestUser> {
+  const email = uniqueEmail();
+  const password = 'correct horse battery staple';
+  const name = 'Ada Lovelace';
+  const response = await postJson('/api/auth/sign-up/email', { email, password, name }, {}, overrides);
+  if (response.status !== 200) throw new Error(`sign-up failed: ${response.status} ${await response.text()}`);
+  const body = (await response.json()) as { token: string; user: { id: string } };
+  return { email, password, name, id: body.user.id, cookie: cookiesFrom(response), sessionToken: body.token };
+}
+
+/** Reads the real database the Worker uses, through the same driver path. */
+export async function withDb<T>(work: (db: ReturnType<typeof createDb>['db']) => Promise<T>): Promise<T> {
+  const { db, close } = createDb(readConfig(env));
+  try {
+    return await work(db);
+  } finally {
+    await close();
+  }
+}
+
+export function countUsersWithEmail(email: string): Promise<number> {
+  return withDb(async (db) => {
+    const [row] = await db
+      .select({ count: sql<number>`count(*)::int` })
+      .from(user)
+      .where(eq(sql`lower(${user.email})`, email.trim().toLowerCase()));
+    return row?.count ?? 0;
+  });
+}

@@ -1,0 +1,35 @@
+// Vitest global setup, run in Node before any test: the database the Worker
+// under test talks to. By default an in-memory embedded Postgres (PGlite);
+// with TEST_DATABASE_URL, that server (a database the caller created fresh).
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres } from '../../scripts/lib/embedded-postgres.ts';
+import { applyMigrations } from '../../scripts/lib/migrate.ts';
+import { postgresAddress, startWsProxy } from '../../scripts/lib/ws-proxy.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseUrl: string;
+    databaseWsProxy: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const stops: Array<() => Promise<void>> = [];
+  let databaseUrl = process.env.TEST_DATABASE_URL;
+  if (!databaseUrl) {
+    const embedded = await startEmbeddedPostgres();
+    stops.push(embedded.stop);
+    databaseUrl = embedded.url;
+  }
+  await applyMigrations(databaseUrl);
+  const proxy = await startWsProxy({ targets: [postgresAddress(databaseUrl)] });
+  stops.push(proxy.stop);
+
+  console.log(`[tests] database: ${process.env.TEST_DATABASE_URL ? 'TEST_DATABASE_URL' : 'embedded PGlite'}`);
+  project.provide('databaseUrl', databaseUrl);
+  project.provide('databaseWsProxy', proxy.address);
+
+  return async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
+}

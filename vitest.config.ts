@@ -1,0 +1,30 @@
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+import { TEST_AUTH_URL, TEST_SECRET } from './test/setup/constants.ts';
+
+// Tests run inside workerd (the Workers runtime) and reach Postgres through the
+// Neon driver and the local WebSocket proxy, exactly like `npm run dev`.
+// test/setup/database.ts starts the database and proxy in Node first.
+export default defineConfig({
+  plugins: [
+    cloudflareTest(({ inject }) => ({
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        bindings: {
+          DATABASE_URL: inject<string>('databaseUrl'),
+          DATABASE_WS_PROXY: inject<string>('databaseWsProxy'),
+          BETTER_AUTH_SECRET: TEST_SECRET,
+          BETTER_AUTH_URL: TEST_AUTH_URL,
+        },
+      },
+    })),
+  ],
+  test: {
+    globalSetup: ['./test/setup/database.ts'],
+    include: ['test/**/*.test.ts'],
+    // The Worker logs a JSON line per request; show logs only for failing tests.
+    silent: 'passed-only',
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
