@@ -42,7 +42,7 @@ function isLocalHost(hostname: string): boolean {
 }
 
 const httpUrl = z
-  .url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' })
+  .url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL', abort: true })
   .refine((value) => {
     const url = new URL(value);
     return url.protocol === 'https:' || isLocalHost(url.hostname);
@@ -50,7 +50,12 @@ const httpUrl = z
 
 const originList = z
   .string()
-  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(httpUrl.transform((value) => new URL(value).origin)));
 
 const configSchema = z.object({
@@ -66,7 +71,10 @@ const configSchema = z.object({
   BETTER_AUTH_SECRET: z
     .string({ error: 'is not set' })
     .min(1, 'is not set')
-    .min(MIN_SECRET_LENGTH, `is too weak: use at least ${MIN_SECRET_LENGTH} random characters (openssl rand -base64 32)`)
+    .min(
+      MIN_SECRET_LENGTH,
+      `is too weak: use at least ${MIN_SECRET_LENGTH} random characters (openssl rand -base64 32)`,
+    )
     .refine((value) => value !== EXAMPLE_SECRET, 'is the placeholder from .dev.vars.example: generate your own'),
   BETTER_AUTH_URL: z.string({ error: 'is not set' }).trim().min(1, 'is not set').pipe(httpUrl),
   JWT_ALG: z.enum(JWT_ALGORITHMS, { error: `must be one of ${JWT_ALGORITHMS.join(', ')}` }).default('EdDSA'),

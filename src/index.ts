@@ -29,7 +29,11 @@ app.use(
 app.get('/api/me', async (c) => {
   const result = await c.var.auth.api.getSession({ headers: c.req.raw.headers });
   if (!result) {
-    throw new AppError(401, ErrorCode.UNAUTHORIZED, 'Sign in first: send the session cookie or Authorization: Bearer <session token>.');
+    throw new AppError(
+      401,
+      ErrorCode.UNAUTHORIZED,
+      'Sign in first: send the session cookie or Authorization: Bearer <session token>.',
+    );
   }
   const { user, session } = result;
   return c.json({
@@ -61,7 +65,9 @@ async function handleAuth(auth: AppEnv['Variables']['auth'], request: Request): 
   return response;
 }
 
-app.notFound((c) => c.json(errorBody(ErrorCode.NOT_FOUND, `No route for ${c.req.method} ${c.req.path}.`, c.get('requestId')), 404));
+app.notFound((c) =>
+  c.json(errorBody(ErrorCode.NOT_FOUND, `No route for ${c.req.method} ${c.req.path}.`, c.get('requestId')), 404),
+);
 
 app.onError((error, c) => {
   const requestId = c.get('requestId');

@@ -47,7 +47,10 @@ export const signUpBody = z.object({
     .string({ error: 'must be a string' })
     .min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`)
     .max(MAX_PASSWORD_LENGTH, `must be at most ${MAX_PASSWORD_LENGTH} characters`),
-  image: z.url({ protocol: /^https$/, error: 'must be an https URL' }).max(MAX_URL_LENGTH).nullish(),
+  image: z
+    .url({ protocol: /^https$/, error: 'must be an https URL' })
+    .max(MAX_URL_LENGTH)
+    .nullish(),
   callbackURL,
   rememberMe,
 });

@@ -13,7 +13,9 @@ describe('email and password', () => {
     const signIn = await postJson('/api/auth/sign-in/email', { email: created.email, password: created.password });
     expect(signIn.status).toBe(200);
     expect(signIn.headers.get('cache-control')).toBe('no-store');
-    const sessionCookie = signIn.headers.getSetCookie().find((cookie) => cookie.startsWith('__Secure-better-auth.session_token='));
+    const sessionCookie = signIn.headers
+      .getSetCookie()
+      .find((cookie) => cookie.startsWith('__Secure-better-auth.session_token='));
     expect(sessionCookie).toMatch(/HttpOnly/i);
     expect(sessionCookie).toMatch(/SameSite=Lax/i);
     const cookie = cookiesFrom(signIn);
@@ -53,7 +55,9 @@ describe('email and password', () => {
 
     expect(await (await callWorker('/api/auth/session', { headers: { cookie: created.cookie } })).json()).toBeNull();
     expect((await callWorker('/api/auth/token', { headers: { cookie: created.cookie } })).status).toBe(401);
-    const bearer = await callWorker('/api/auth/token', { headers: { authorization: `Bearer ${created.sessionToken}` } });
+    const bearer = await callWorker('/api/auth/token', {
+      headers: { authorization: `Bearer ${created.sessionToken}` },
+    });
     expect(bearer.status).toBe(401);
   });
 
@@ -85,7 +89,11 @@ describe('email and password', () => {
 describe('GET /api/me', () => {
   it('returns the signed-in user, by cookie or bearer token', async () => {
     const created = await signUp();
-    for (const headers of [{ cookie: created.cookie }, { authorization: `Bearer ${created.sessionToken}` }]) {
+    const credentials: HeadersInit[] = [
+      { cookie: created.cookie },
+      { authorization: `Bearer ${created.sessionToken}` },
+    ];
+    for (const headers of credentials) {
       const response = await callWorker('/api/me', { headers });
       expect(response.status).toBe(200);
       expect(await response.json()).toMatchObject({

@@ -15,7 +15,11 @@ export type EnvOverrides = Partial<Record<keyof Env, string | undefined>>;
  * waits for its waitUntil work (closing the database pool). Requests carry
  * the Worker's own Origin, as a same-origin browser page would send.
  */
-export async function callWorker(path: string, init: RequestInit = {}, overrides: EnvOverrides = {}): Promise<Response> {
+export async function callWorker(
+  path: string,
+  init: RequestInit = {},
+  overrides: EnvOverrides = {},
+): Promise<Response> {
   const headers = new Headers(init.headers);
   if (!headers.has('origin')) headers.set('origin', TEST_AUTH_URL);
   const request = new Request(`${TEST_AUTH_URL}${path}`, { ...init, headers });

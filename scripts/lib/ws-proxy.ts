@@ -15,6 +15,7 @@ export interface WsProxy {
 const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
 const TERMINATE = 0x58; // 'X'
+const TERMINATE_GRACE_MS = 1_000;
 
 /**
  * Follows the client's side of the Postgres protocol just far enough to see
@@ -74,22 +75,30 @@ export async function startWsProxy(options: { targets: string[]; port?: number }
     sockets.add(tcp);
     tcp.setNoDelay(true);
     const sawTerminate = createTerminateDetector();
+    let terminated = false;
     const closeBoth = () => {
       tcp.destroy();
-      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close();
+      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1000);
     };
 
     ws.on('message', (data) => {
       const chunk = toBuffer(data);
       tcp.write(chunk);
-      if (sawTerminate(chunk)) tcp.end(closeBoth);
+      if (!terminated && sawTerminate(chunk)) {
+        terminated = true;
+        tcp.end();
+      }
     });
     ws.on('close', () => tcp.destroy());
     ws.on('error', closeBoth);
     tcp.on('data', (data) => ws.readyState === WebSocket.OPEN && ws.send(data));
     tcp.on('close', () => {
       sockets.delete(tcp);
-      closeBoth();
+      // After Terminate the current driver closes the WebSocket itself; closing
+      // it from here at the same moment makes workerd report a lost connection.
+      // A client that waits for the server to hang up is closed after a grace.
+      if (terminated) setTimeout(closeBoth, TERMINATE_GRACE_MS).unref();
+      else closeBoth();
     });
     tcp.on('error', closeBoth);
   });

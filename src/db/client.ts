@@ -39,8 +39,11 @@ export function createDb(config: AppConfig): DatabaseHandle {
   const pool = new Pool({ connectionString: config.databaseUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   // An idle client whose socket drops emits 'error' on the pool; without a
   // listener that is an unhandled error that kills the request.
-  pool.on('error', (error: Error & { code?: string }) => {
-    console.warn(JSON.stringify({ level: 'warn', event: 'db_client_error', code: error.code ?? error.name }));
+  // Only a code or type is logged: driver messages can name hosts and users.
+  pool.on('error', (error: { code?: string; constructor: { name: string } }) => {
+    console.warn(
+      JSON.stringify({ level: 'warn', event: 'db_client_error', code: error.code ?? error.constructor.name }),
+    );
   });
 
   return {

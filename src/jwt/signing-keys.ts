@@ -1,4 +1,4 @@
-import type { Jwk, JWSAlgorithms } from 'better-auth/plugins/jwt';
+import type { JWSAlgorithms, Jwk } from 'better-auth/plugins/jwt';
 import { asc } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { jwks } from '../db/schema';
@@ -17,15 +17,17 @@ import type { JwtAlgorithm } from '../env';
  * verifying. Nothing is written by this read.
  */
 export async function readSigningKeys(db: Database, alg: JwtAlgorithm): Promise<Jwk[]> {
+  // A moment just before this read: Better Auth treats a key as signing only
+  // while expiresAt is after the time it took before asking us.
+  const retiredNow = new Date(Date.now() - 1_000);
   const rows = await db.select().from(jwks).orderBy(asc(jwks.createdAt));
-  const now = new Date();
 
   return rows.map((row) => {
     let expiresAt = row.expiresAt ?? undefined;
     if (!expiresAt && row.alg !== alg) {
       // It stopped signing when the first key of the configured algorithm
       // after it was created; if there is none yet, it stops now.
-      expiresAt = rows.find((later) => later.alg === alg && later.createdAt > row.createdAt)?.createdAt ?? now;
+      expiresAt = rows.find((later) => later.alg === alg && later.createdAt > row.createdAt)?.createdAt ?? retiredNow;
     }
     return {
       id: row.id,

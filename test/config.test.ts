@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { callWorker, type EnvOverrides } from './helpers';
+
+const cases: Array<{ variable: string; overrides: EnvOverrides; secretValue?: string }> = [
+  { variable: 'DATABASE_URL', overrides: { DATABASE_URL: undefined } },
+  {
+    variable: 'DATABASE_URL',
+    overrides: { DATABASE_URL: 'mysql://root:hunter2hunter2@db/app' },
+    secretValue: 'hunter2hunter2',
+  },
+  { variable: 'BETTER_AUTH_SECRET', overrides: { BETTER_AUTH_SECRET: undefined } },
+  {
+    variable: 'BETTER_AUTH_SECRET',
+    overrides: { BETTER_AUTH_SECRET: 'short-secret-123' },
+    secretValue: 'short-secret-123',
+  },
+  {
+    variable: 'BETTER_AUTH_SECRET',
+    overrides: { BETTER_AUTH_SECRET: 'replace-me-with-the-output-of-openssl-rand-base64-32' },
+    secretValue: 'replace-me-with',
+  },
+  { variable: 'BETTER_AUTH_URL', overrides: { BETTER_AUTH_URL: undefined } },
+  { variable: 'BETTER_AUTH_URL', overrides: { BETTER_AUTH_URL: 'not a url' } },
+  { variable: 'BETTER_AUTH_URL', overrides: { BETTER_AUTH_URL: 'http://auth.example.com' } },
+  { variable: 'JWT_ALG', overrides: { JWT_ALG: 'HS256' } },
+  { variable: 'TRUSTED_ORIGINS', overrides: { TRUSTED_ORIGINS: 'https://app.example.com, ftp://files' } },
+  { variable: 'DATABASE_WS_PROXY', overrides: { DATABASE_WS_PROXY: 'not a host' } },
+];
+
+describe('misconfiguration', () => {
+  it.each(cases)(
+    '$variable: $overrides → 500 SERVER_MISCONFIGURED naming the variable',
+    async ({ variable, overrides, secretValue }) => {
+      const response = await callWorker('/api/auth/session', {}, overrides);
+      expect(response.status).toBe(500);
+      const body = (await response.json()) as { code: string; message: string };
+      expect(body.code).toBe('SERVER_MISCONFIGURED');
+      expect(body.message).toContain(variable);
+      if (secretValue) expect(body.message).not.toContain(secretValue);
+    },
+  );
+
+  it('does not need configuration for /health', async () => {
+    const response = await callWorker('/health', {}, { BETTER_AUTH_SECRET: undefined, DATABASE_URL: undefined });
+    expect(response.status).toBe(200);
+  });
+});

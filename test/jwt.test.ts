@@ -1,0 +1,140 @@
+import { base64url, createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet, jwtVerify, SignJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { callWorker, type EnvOverrides, signUp, TEST_AUTH_URL, type TestUser } from './helpers';
+
+async function fetchToken(user: TestUser, overrides: EnvOverrides = {}): Promise<string> {
+  const response = await callWorker('/api/auth/token', { headers: { cookie: user.cookie } }, overrides);
+  expect(response.status).toBe(200);
+  expect(response.headers.get('cache-control')).toBe('no-store');
+  const body = (await response.json()) as { token: string };
+  return body.token;
+}
+
+async function fetchJwks(): Promise<JSONWebKeySet> {
+  const response = await callWorker('/api/auth/jwks');
+  expect(response.status).toBe(200);
+  return (await response.json()) as JSONWebKeySet;
+}
+
+/** Verifies as a backend would: our JWKS, pinned issuer and audience. */
+async function verifyAsBackend(token: string, audience = TEST_AUTH_URL) {
+  return jwtVerify(token, createLocalJWKSet(await fetchJwks()), { issuer: TEST_AUTH_URL, audience });
+}
+
+describe('JWTs from /api/auth/token', () => {
+  it('issues an EdDSA token that verifies against the JWKS with pinned claims', async () => {
+    const user = await signUp();
+    const token = await fetchToken(user);
+
+    const { payload, protectedHeader } = await verifyAsBackend(token);
+    expect(protectedHeader.alg).toBe('EdDSA');
+    const jwks = await fetchJwks();
+    expect(jwks.keys.map((key) => key.kid)).toContain(protectedHeader.kid);
+    expect(jwks.keys.every((key) => !('d' in key))).toBe(true);
+
+    expect(payload.sub).toBe(user.id);
+    expect(payload.iss).toBe(TEST_AUTH_URL);
+    expect(payload.aud).toBe(TEST_AUTH_URL);
+    expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(15 * 60);
+    expect(Object.keys(payload).sort()).toEqual([
+      'aud',
+      'email',
+      'emailVerified',
+      'exp',
+      'iat',
+      'id',
+      'iss',
+      'name',
+      'sub',
+    ]);
+    expect(payload).toMatchObject({ id: user.id, email: user.email, name: user.name, emailVerified: false });
+  });
+
+  it('issues tokens for a bearer session token too', async () => {
+    const user = await signUp();
+    const response = await callWorker('/api/auth/token', { headers: { authorization: `Bearer ${user.sessionToken}` } });
+    expect(response.status).toBe(200);
+    const { token } = (await response.json()) as { token: string };
+    expect((await verifyAsBackend(token)).payload.sub).toBe(user.id);
+  });
+
+  it('pins iss and aud from config, never from request headers', async () => {
+    const user = await signUp();
+    const response = await callWorker('/api/auth/token', {
+      headers: {
+        cookie: user.cookie,
+        host: 'evil.example',
+        'x-forwarded-host': 'evil.example',
+        'x-forwarded-proto': 'https',
+      },
+    });
+    const { token } = (await response.json()) as { token: string };
+    const { payload } = await verifyAsBackend(token);
+    expect(payload.iss).toBe(TEST_AUTH_URL);
+    expect(payload.aud).toBe(TEST_AUTH_URL);
+  });
+
+  it('uses JWT_AUDIENCE for aud when set', async () => {
+    const user = await signUp();
+    const token = await fetchToken(user, { JWT_AUDIENCE: 'https://api.example.com' });
+    const { payload } = await verifyAsBackend(token, 'https://api.example.com');
+    expect(payload.aud).toBe('https://api.example.com');
+    await expect(verifyAsBackend(token)).rejects.toMatchObject({ code: 'ERR_JWT_CLAIM_VALIDATION_FAILED' });
+  });
+
+  it('answers 401 without a session', async () => {
+    const response = await callWorker('/api/auth/token');
+    expect(response.status).toBe(401);
+  });
+
+  it('produces tokens a verifier rejects once tampered with, unsigned or expired', async () => {
+    const user = await signUp();
+    const token = await fetchToken(user);
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+
+    const claims = JSON.parse(new TextDecoder().decode(base64url.decode(payload)));
+    const forged = `${header}.${base64url.encode(JSON.stringify({ ...claims, sub: 'someone-else' }))}.${signature}`;
+    await expect(verifyAsBackend(forged)).rejects.toMatchObject({ code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
+
+    const unsigned = `${base64url.encode(JSON.stringify({ alg: 'none', kid: decodeProtectedHeader(token).kid }))}.${payload}.`;
+    await expect(verifyAsBackend(unsigned)).rejects.toThrow();
+
+    const { privateKey } = (await crypto.subtle.generateKey({ name: 'Ed25519' }, true, [
+      'sign',
+      'verify',
+    ])) as CryptoKeyPair;
+    const foreign = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'EdDSA', kid: decodeProtectedHeader(token).kid })
+      .sign(privateKey);
+    await expect(verifyAsBackend(foreign)).rejects.toMatchObject({ code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
+
+    const jwks = createLocalJWKSet(await fetchJwks());
+    const later = new Date(((claims.exp as number) + 1) * 1000);
+    await expect(
+      jwtVerify(token, jwks, { issuer: TEST_AUTH_URL, audience: TEST_AUTH_URL, currentDate: later }),
+    ).rejects.toMatchObject({ code: 'ERR_JWT_EXPIRED' });
+  });
+});
+
+describe('JWT_ALG', () => {
+  it('switches to RS256 with a new key and keeps the old key published', async () => {
+    const user = await signUp();
+    const edToken = await fetchToken(user);
+    expect(decodeProtectedHeader(edToken).alg).toBe('EdDSA');
+
+    const rsToken = await fetchToken(user, { JWT_ALG: 'RS256' });
+    const rsHeader = decodeProtectedHeader(rsToken);
+    expect(rsHeader.alg).toBe('RS256');
+    expect(rsHeader.kid).not.toBe(decodeProtectedHeader(edToken).kid);
+
+    // Both verify: the EdDSA key stays in the JWKS after the switch.
+    expect((await verifyAsBackend(rsToken)).payload.sub).toBe(user.id);
+    expect((await verifyAsBackend(edToken)).payload.sub).toBe(user.id);
+
+    const rsKey = (await fetchJwks()).keys.find((key) => key.kid === rsHeader.kid);
+    expect(rsKey).toMatchObject({ kty: 'RSA', alg: 'RS256' });
+
+    // Switching back signs with EdDSA again.
+    expect(decodeProtectedHeader(await fetchToken(user)).alg).toBe('EdDSA');
+  });
+});
