@@ -22,6 +22,9 @@ export default defineConfig({
   test: {
     globalSetup: ['./test/setup/database.ts'],
     include: ['test/**/*.test.ts'],
+    // Files share one database, and the key tests move the signing-key
+    // lifecycle with a controlled clock: run files one at a time.
+    fileParallelism: false,
     // The Worker logs a JSON line per request; show logs only for failing tests.
     silent: 'passed-only',
     testTimeout: 30_000,

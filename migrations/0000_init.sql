@@ -19,6 +19,7 @@ CREATE TABLE "jwks" (
 	"public_key" text NOT NULL,
 	"private_key" text NOT NULL,
 	"created_at" timestamp with time zone NOT NULL,
+	"activated_at" timestamp with time zone,
 	"expires_at" timestamp with time zone,
 	"alg" text,
 	"crv" text
@@ -59,6 +60,8 @@ ALTER TABLE "account" ADD CONSTRAINT "account_user_id_user_id_fk" FOREIGN KEY ("
 ALTER TABLE "session" ADD CONSTRAINT "session_user_id_user_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."user"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "account_user_id_idx" ON "account" USING btree ("user_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "account_provider_account_idx" ON "account" USING btree ("provider_id","account_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "jwks_single_current_idx" ON "jwks" USING btree ((true)) WHERE "jwks"."activated_at" is not null and "jwks"."expires_at" is null;--> statement-breakpoint
+CREATE UNIQUE INDEX "jwks_single_next_idx" ON "jwks" USING btree ((true)) WHERE "jwks"."activated_at" is null and "jwks"."expires_at" is null;--> statement-breakpoint
 CREATE UNIQUE INDEX "session_token_idx" ON "session" USING btree ("token");--> statement-breakpoint
 CREATE INDEX "session_user_id_idx" ON "session" USING btree ("user_id");--> statement-breakpoint
 CREATE INDEX "verification_identifier_idx" ON "verification" USING btree ("identifier");

@@ -1,28 +1,22 @@
 import { betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { bearer } from 'better-auth/plugins/bearer';
-import { type JWKOptions, jwt } from 'better-auth/plugins/jwt';
+import { jwt } from 'better-auth/plugins/jwt';
 import type { Database } from './db/client';
 import * as schema from './db/schema';
-import type { AppConfig, JwtAlgorithm } from './env';
-import { readSigningKeys } from './jwt/signing-keys';
+import type { AppConfig } from './env';
+import type { KeySource } from './jwt/key-cache';
+import { signWithCurrentKey } from './jwt/keys';
+import { TOKEN_LIFETIME_SECONDS } from './jwt/policy';
 
 export const AUTH_BASE_PATH = '/api/auth';
-
-/** Lifetime of the JWTs from /api/auth/token. */
-export const JWT_LIFETIME = '15m';
-
-const KEY_PAIR_CONFIGS: Record<JwtAlgorithm, JWKOptions> = {
-  EdDSA: { alg: 'EdDSA', crv: 'Ed25519' },
-  RS256: { alg: 'RS256', modulusLength: 2048 },
-};
 
 /**
  * Builds the Better Auth instance for one request. Bindings and the database
  * pool are per request on Workers, so the instance is too; everything in it
  * comes from validated config, never from request headers.
  */
-export function createAuth(config: AppConfig, db: Database) {
+export function createAuth(config: AppConfig, db: Database, keys: KeySource) {
   return betterAuth({
     appName: 'auth-worker',
     baseURL: config.baseURL,
@@ -33,17 +27,22 @@ export function createAuth(config: AppConfig, db: Database) {
     emailAndPassword: { enabled: true },
     telemetry: { enabled: false },
     advanced: {
+      // A session read is one query (session joined with its user), not two.
+      database: { joins: true },
       // Cloudflare sets this header and clients cannot; X-Forwarded-For can be forged.
       ipAddress: { ipAddressHeaders: ['cf-connecting-ip'] },
     },
     plugins: [
       bearer(),
       jwt({
-        jwks: { keyPairConfig: KEY_PAIR_CONFIGS[config.jwtAlg] },
+        // Keys are ours (src/jwt/): Better Auth builds the claims and calls
+        // `sign`; the JWKS it would serve at remoteUrl is served by our route.
+        jwks: { remoteUrl: `${config.baseURL}${AUTH_BASE_PATH}/jwks`, keyPairConfig: { alg: config.jwtAlg } },
         jwt: {
           issuer: config.baseURL,
           audience: config.jwtAudience,
-          expirationTime: JWT_LIFETIME,
+          // A number would be taken as an absolute `exp`; a span is relative to `iat`.
+          expirationTime: `${TOKEN_LIFETIME_SECONDS}s`,
           // A deliberate, small claim set: backends get identity, not the user row.
           definePayload: ({ user }) => ({
             id: user.id,
@@ -51,8 +50,8 @@ export function createAuth(config: AppConfig, db: Database) {
             name: user.name,
             emailVerified: user.emailVerified,
           }),
+          sign: (payload, header) => signWithCurrentKey(keys, payload, header),
         },
-        adapter: { getJwks: () => readSigningKeys(db, config.jwtAlg) },
       }),
     ],
   });

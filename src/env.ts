@@ -23,6 +23,8 @@ export interface AppConfig {
   /** host:port of a WebSocket-to-TCP proxy; set only by local dev and tests. */
   databaseWsProxy: string | undefined;
   secret: string;
+  /** The secret before the last change, kept so stored signing keys stay readable. */
+  previousSecret: string | undefined;
   /** BETTER_AUTH_URL without a trailing slash: the base URL and the JWT issuer. */
   baseURL: string;
   jwtAlg: JwtAlgorithm;
@@ -76,6 +78,10 @@ const configSchema = z.object({
       `is too weak: use at least ${MIN_SECRET_LENGTH} random characters (openssl rand -base64 32)`,
     )
     .refine((value) => value !== EXAMPLE_SECRET, 'is the placeholder from .dev.vars.example: generate your own'),
+  BETTER_AUTH_PREVIOUS_SECRET: z
+    .string()
+    .min(MIN_SECRET_LENGTH, `is too weak: use at least ${MIN_SECRET_LENGTH} characters`)
+    .optional(),
   BETTER_AUTH_URL: z.string({ error: 'is not set' }).trim().min(1, 'is not set').pipe(httpUrl),
   JWT_ALG: z.enum(JWT_ALGORITHMS, { error: `must be one of ${JWT_ALGORITHMS.join(', ')}` }).default('EdDSA'),
   JWT_AUDIENCE: z.string().optional(),
@@ -98,6 +104,7 @@ export function readConfig(env: Env): AppConfig {
     DATABASE_URL: vars.DATABASE_URL,
     DATABASE_WS_PROXY: optional(vars.DATABASE_WS_PROXY),
     BETTER_AUTH_SECRET: vars.BETTER_AUTH_SECRET,
+    BETTER_AUTH_PREVIOUS_SECRET: optional(vars.BETTER_AUTH_PREVIOUS_SECRET),
     BETTER_AUTH_URL: vars.BETTER_AUTH_URL,
     JWT_ALG: optional(vars.JWT_ALG),
     JWT_AUDIENCE: optional(vars.JWT_AUDIENCE),
@@ -114,6 +121,7 @@ export function readConfig(env: Env): AppConfig {
     databaseUrl: values.DATABASE_URL,
     databaseWsProxy: values.DATABASE_WS_PROXY,
     secret: values.BETTER_AUTH_SECRET,
+    previousSecret: values.BETTER_AUTH_PREVIOUS_SECRET,
     baseURL,
     jwtAlg: values.JWT_ALG,
     jwtAudience: values.JWT_AUDIENCE ?? baseURL,

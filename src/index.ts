@@ -6,13 +6,18 @@ import { AUTH_BASE_PATH } from './auth';
 import type { AppEnv } from './env';
 import { AppError, ErrorCode, errorBody } from './errors';
 import { MAX_BODY_BYTES, signInBody, signUpBody, validateJsonBody } from './input';
+import { publicKeyRoutes } from './jwt/routes';
 import { requestLog, withAuth } from './middleware';
+import { scheduled } from './scheduled';
 
 const app = new Hono<AppEnv>();
 
 app.use('*', requestId(), requestLog);
 
 app.get('/health', (c) => c.json({ status: 'ok' }));
+
+// Before the /api/* middleware: public keys need no per-request database.
+app.route('/', publicKeyRoutes);
 
 app.use(
   '/api/*',
@@ -86,4 +91,9 @@ app.onError((error, c) => {
   return c.json(errorBody(ErrorCode.INTERNAL_ERROR, 'Something went wrong on our side; try again.', requestId), 500);
 });
 
-export default app;
+export { app };
+
+export default {
+  fetch: app.fetch,
+  scheduled,
+} satisfies ExportedHandler<Env>;

@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { createAuth } from './auth';
 import { createDb } from './db/client';
 import { type AppEnv, readConfig } from './env';
+import { keySourceFor } from './jwt/keys';
 
 /**
  * Creates the database pool and Better Auth for this request and closes the
@@ -13,7 +14,7 @@ export const withAuth: MiddlewareHandler<AppEnv> = async function withAuth(c, ne
   const { db, close } = createDb(config);
   c.set('config', config);
   c.set('db', db);
-  c.set('auth', createAuth(config, db));
+  c.set('auth', createAuth(config, db, keySourceFor(config, c.executionCtx)));
   try {
     await next();
   } finally {

@@ -3,7 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import { createDb } from '../src/db/client';
 import { user } from '../src/db/schema';
 import { readConfig } from '../src/env';
-import app from '../src/index';
+import { app } from '../src/index';
 import { TEST_AUTH_URL } from './setup/constants';
 
 export { TEST_AUTH_URL };

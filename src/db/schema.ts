@@ -1,3 +1,4 @@
+import { relations, sql } from 'drizzle-orm';
 import { boolean, index, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 // Better Auth's core tables (better-auth 1.7) and the JWT plugin's `jwks`.
@@ -78,16 +79,54 @@ export const verification = pgTable(
   (table) => [index('verification_identifier_idx').on(table.identifier)],
 );
 
-export const jwks = pgTable('jwks', {
-  id: text('id').primaryKey(),
-  publicKey: text('public_key').notNull(),
-  // Encrypted with BETTER_AUTH_SECRET by Better Auth before it is stored.
-  privateKey: text('private_key').notNull(),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
-  // Null while the key may sign; set when it is retired.
-  expiresAt: timestamp('expires_at', { withTimezone: true }),
-  // Nullable because Better Auth treats rows from before these columns
-  // existed as the configured default algorithm.
-  alg: text('alg'),
-  crv: text('crv'),
-});
+// Relations let Better Auth read a session and its user in one query
+// (`experimental.joins` in src/auth.ts).
+export const userRelations = relations(user, ({ many }) => ({
+  sessions: many(session),
+  accounts: many(account),
+}));
+
+export const sessionRelations = relations(session, ({ one }) => ({
+  user: one(user, { fields: [session.userId], references: [user.id] }),
+}));
+
+export const accountRelations = relations(account, ({ one }) => ({
+  user: one(user, { fields: [account.userId], references: [user.id] }),
+}));
+
+/**
+ * JWT signing keys. Better Auth's `jwks` columns plus `activated_at`; the
+ * lifecycle (src/jwt/key-store.ts) is read from the timestamps:
+ *   next     activated_at null,     expires_at null   published, not signing yet
+ *   current  activated_at not null, expires_at null   published and signing
+ *   retired  expires_at not null                      published until deleted
+ */
+export const jwks = pgTable(
+  'jwks',
+  {
+    id: text('id').primaryKey(),
+    publicKey: text('public_key').notNull(),
+    // Encrypted with BETTER_AUTH_SECRET; never stored in the clear.
+    privateKey: text('private_key').notNull(),
+    // When the key was first published in the JWKS.
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    // When it started signing; null while it waits to be published long enough.
+    activatedAt: timestamp('activated_at', { withTimezone: true }),
+    // When it stopped signing (retired); null while it may still sign.
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    // Nullable in Better Auth's schema, where rows from before these columns
+    // existed mean the default algorithm; every row we write sets them.
+    alg: text('alg'),
+    crv: text('crv'),
+  },
+  (table) => [
+    // At most one signing key and one waiting key, whatever the number of
+    // isolates rotating at once: the database refuses a second.
+    uniqueIndex('jwks_single_current_idx')
+      .on(sql`(true)`)
+      .where(sql`${table.activatedAt} is not null and ${table.expiresAt} is null`),
+    uniqueIndex('jwks_single_next_idx')
+      .on(sql`(true)`)
+      .where(sql`${table.activatedAt} is null and ${table.expiresAt} is null`),
+  ],
+);

@@ -1,0 +1,43 @@
+// How long things live, and why these values fit together.
+//
+// A verifier can hold a JWKS copy for at most MAX_JWKS_STALENESS: our isolate
+// cache, then the edge/browser cache (max-age + stale-while-revalidate, or
+// stale-if-error while we are failing), then the verifier's own cache (jose
+// and PyJWKClient default to 5-10 minutes and refetch on an unknown kid).
+// Rotation stays invisible to verifiers when
+//   PUBLISH_AHEAD >= MAX_JWKS_STALENESS            (a new key is known before it signs)
+//   RETIRED_KEY_RETENTION >= TOKEN_LIFETIME + MAX_JWKS_STALENESS
+//                                                  (an old key outlives its last token)
+
+const SECOND = 1_000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** Lifetime of the JWTs from /api/auth/token. */
+export const TOKEN_LIFETIME_SECONDS = 15 * 60;
+
+/** Cache-Control for the JWKS and discovery documents, in seconds. */
+export const JWKS_MAX_AGE_SECONDS = 5 * 60;
+export const JWKS_STALE_WHILE_REVALIDATE_SECONDS = 5 * 60;
+export const JWKS_STALE_IF_ERROR_SECONDS = 12 * 60 * 60;
+
+/** How long an isolate reuses the key set it read (public keys and the imported signing key). */
+export const ISOLATE_KEY_CACHE_MS = 5 * MINUTE;
+
+/** Generous upper bound of how old a verifier's JWKS copy can be (see above). */
+export const MAX_JWKS_STALENESS_MS =
+  ISOLATE_KEY_CACHE_MS + (JWKS_MAX_AGE_SECONDS + JWKS_STALE_IF_ERROR_SECONDS) * SECOND + 10 * MINUTE;
+
+/** A new key is published this long before it starts signing. */
+export const PUBLISH_AHEAD_MS = DAY;
+/** A key signs for this long before its successor takes over. */
+export const SIGNING_KEY_LIFETIME_MS = 30 * DAY;
+/** A retired key stays in the JWKS this long, then is deleted. */
+export const RETIRED_KEY_RETENTION_MS = DAY;
+
+if (PUBLISH_AHEAD_MS < MAX_JWKS_STALENESS_MS)
+  throw new Error('PUBLISH_AHEAD_MS is shorter than a cached JWKS can live');
+if (RETIRED_KEY_RETENTION_MS < TOKEN_LIFETIME_SECONDS * SECOND + MAX_JWKS_STALENESS_MS) {
+  throw new Error('RETIRED_KEY_RETENTION_MS ends before the last token of a retired key can expire');
+}

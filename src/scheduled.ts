@@ -1,0 +1,25 @@
+import { createDb } from './db/client';
+import { readConfig } from './env';
+import { rotateSigningKeys } from './jwt/key-store';
+import { purgeKeyCaches } from './jwt/routes';
+
+/**
+ * The cron trigger (wrangler.toml): moves the signing-key lifecycle forward.
+ * Runs are idempotent, so a missed or doubled run is harmless.
+ */
+export async function scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
+  const config = readConfig(env);
+  const { db, close } = createDb(config);
+  try {
+    const report = await rotateSigningKeys(
+      db,
+      { alg: config.jwtAlg, secrets: { current: config.secret, previous: config.previousSecret } },
+      new Date(controller.scheduledTime),
+    );
+    const changed = Object.values(report).some((ids) => ids.length > 0);
+    if (changed) await purgeKeyCaches(config.baseURL);
+    console.log(JSON.stringify({ level: 'info', event: 'key_rotation', cron: controller.cron, ...report }));
+  } finally {
+    ctx.waitUntil(close());
+  }
+}

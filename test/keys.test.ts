@@ -1,0 +1,289 @@
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
+import { symmetricDecrypt } from 'better-auth/crypto';
+import { createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createDb, databaseWork } from '../src/db/client';
+import { readConfig } from '../src/env';
+import worker from '../src/index';
+import { getKeySnapshot } from '../src/jwt/key-cache';
+import { privateKeyDecryptions } from '../src/jwt/key-crypto';
+import { keyState, readKeys, rotateSigningKeys, type StoredKey } from '../src/jwt/key-store';
+import { keySourceFor } from '../src/jwt/keys';
+import {
+  ISOLATE_KEY_CACHE_MS,
+  PUBLISH_AHEAD_MS,
+  RETIRED_KEY_RETENTION_MS,
+  SIGNING_KEY_LIFETIME_MS,
+} from '../src/jwt/policy';
+import { purgeKeyCaches } from '../src/jwt/routes';
+import { callWorker, type EnvOverrides, signUp, TEST_AUTH_URL, type TestUser, withDb } from './helpers';
+import { TEST_SECRET } from './setup/constants';
+
+const UNREACHABLE_DATABASE: EnvOverrides = { DATABASE_WS_PROXY: '127.0.0.1:1' };
+
+async function jwksDocument(path = '/api/auth/jwks', overrides: EnvOverrides = {}) {
+  const response = await callWorker(path, {}, overrides);
+  expect(response.status).toBe(200);
+  return { response, jwks: (await response.json()) as JSONWebKeySet };
+}
+
+async function tokenFor(user: TestUser, overrides: EnvOverrides = {}): Promise<string> {
+  const response = await callWorker('/api/auth/token', { headers: { cookie: user.cookie } }, overrides);
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { token: string }).token;
+}
+
+function verifyWith(jwks: JSONWebKeySet, token: string) {
+  return jwtVerify(token, createLocalJWKSet(jwks), { issuer: TEST_AUTH_URL, audience: TEST_AUTH_URL });
+}
+
+const keys = () => withDb((db) => readKeys(db));
+const keyIn = async (state: ReturnType<typeof keyState>) => (await keys()).find((key) => keyState(key) === state);
+
+/** Runs the Worker's cron handler as if scheduled at `at`. */
+async function runCron(at: Date, overrides: EnvOverrides = {}): Promise<void> {
+  const ctx = createExecutionContext();
+  await worker.scheduled(
+    createScheduledController({ scheduledTime: at, cron: '17 * * * *' }),
+    { ...env, ...overrides } as Env,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+}
+
+/** The clock the rotation tests run on: always after every timestamp in the key store. */
+async function latestKeyTime(): Promise<number> {
+  const times = (await keys()).flatMap((key: StoredKey) =>
+    [key.createdAt, key.activatedAt, key.expiresAt].filter((time): time is Date => time !== null),
+  );
+  return Math.max(Date.now(), ...times.map((time) => time.getTime()));
+}
+
+let user: TestUser;
+beforeAll(async () => {
+  user = await signUp();
+});
+
+describe('GET /api/auth/jwks', () => {
+  it('is cacheable by browsers, CDNs and verifiers, with a strong ETag and open CORS', async () => {
+    const { response, jwks } = await jwksDocument();
+    expect(response.headers.get('cache-control')).toBe(
+      'public, max-age=300, stale-while-revalidate=300, stale-if-error=43200',
+    );
+    expect(response.headers.get('etag')).toMatch(/^"[\w-]{43}"$/);
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(jwks.keys.length).toBeGreaterThan(0);
+    for (const key of jwks.keys) {
+      expect(key).toMatchObject({ kid: expect.any(String), alg: expect.any(String), use: 'sig' });
+      expect(key).not.toHaveProperty('d');
+    }
+  });
+
+  it('serves the same document at /.well-known/jwks.json', async () => {
+    const a = await jwksDocument('/api/auth/jwks');
+    const b = await jwksDocument('/.well-known/jwks.json');
+    expect(b.jwks).toEqual(a.jwks);
+    expect(b.response.headers.get('etag')).toBe(a.response.headers.get('etag'));
+  });
+
+  it('answers If-None-Match with 304 and no body', async () => {
+    const etag = (await jwksDocument()).response.headers.get('etag') as string;
+    for (const ifNoneMatch of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+      const response = await callWorker('/api/auth/jwks', { headers: { 'if-none-match': ifNoneMatch } });
+      expect(response.status).toBe(304);
+      expect(response.headers.get('etag')).toBe(etag);
+      expect(await response.text()).toBe('');
+    }
+    const changed = await callWorker('/api/auth/jwks', { headers: { 'if-none-match': '"stale"' } });
+    expect(changed.status).toBe(200);
+  });
+
+  it('does no database work for the 2nd..Nth request, from the edge cache or the isolate cache', async () => {
+    await jwksDocument();
+    const before = databaseWork();
+    for (let i = 0; i < 5; i++) await jwksDocument();
+    await caches.default.delete(`${TEST_AUTH_URL}/api/auth/jwks`); // the isolate cache alone
+    for (let i = 0; i < 5; i++) await jwksDocument();
+    expect(databaseWork()).toEqual(before);
+  });
+
+  it('keeps serving while the database is unreachable', async () => {
+    const { jwks } = await jwksDocument();
+    await caches.default.delete(`${TEST_AUTH_URL}/api/auth/jwks`);
+    const during = await jwksDocument('/api/auth/jwks', UNREACHABLE_DATABASE);
+    expect(during.jwks).toEqual(jwks);
+  });
+
+  it('serves an expired isolate copy at once when the database is down, and refreshes in the background', async () => {
+    const config = readConfig({ ...env, ...UNREACHABLE_DATABASE } as Env);
+    const background: Promise<unknown>[] = [];
+    const source = { ...keySourceFor(config, { waitUntil: (work) => void background.push(work) }) };
+    const fresh = await getKeySnapshot(source);
+    const later = fresh.loadedAt + ISOLATE_KEY_CACHE_MS + 1;
+    const stale = await getKeySnapshot(source, later);
+    expect(stale).toBe(fresh);
+    expect(background.length).toBeGreaterThan(0);
+    await Promise.allSettled(background); // the refresh fails against the dead port, and is only logged
+    expect(await getKeySnapshot(source)).toBe(fresh);
+  });
+});
+
+describe('GET /.well-known/openid-configuration', () => {
+  it('configures a verifier from the issuer URL alone', async () => {
+    const response = await callWorker('/.well-known/openid-configuration');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    const discovery = await response.json();
+    expect(discovery).toEqual({
+      issuer: TEST_AUTH_URL,
+      jwks_uri: `${TEST_AUTH_URL}/api/auth/jwks`,
+      id_token_signing_alg_values_supported: expect.arrayContaining(['EdDSA']),
+      subject_types_supported: ['public'],
+      claims_supported: expect.arrayContaining(['sub', 'iss', 'aud', 'exp']),
+    });
+  });
+});
+
+describe('token issuance after warm-up', () => {
+  it('costs at most the session lookup and no key decryption', async () => {
+    await tokenFor(user);
+    const work = databaseWork();
+    const decryptions = privateKeyDecryptions();
+    const token = await tokenFor(user);
+    const after = databaseWork();
+    expect(after.queries - work.queries).toBeLessThanOrEqual(1);
+    expect(privateKeyDecryptions()).toBe(decryptions);
+    expect((await verifyWith((await jwksDocument()).jwks, token)).payload.sub).toBe(user.id);
+  });
+});
+
+describe('keys at rest', () => {
+  it('stores no private key in the clear', async () => {
+    const stored = await keys();
+    expect(stored.length).toBeGreaterThan(0);
+    for (const key of stored) {
+      expect(() => JSON.parse(key.privateKey)).toThrow();
+      const privateJwk = JSON.parse(await symmetricDecrypt({ key: TEST_SECRET, data: key.privateKey }));
+      expect(privateJwk.d).toEqual(expect.any(String));
+      expect(key.privateKey).not.toContain(privateJwk.d);
+      expect(key.publicKey).not.toContain('"d"');
+    }
+  });
+});
+
+describe('rotation', () => {
+  it('publishes the next key ahead, retires the old one after its tokens and caches have expired', async () => {
+    const old = await keyIn('current');
+    if (!old?.activatedAt) throw new Error('no signing key');
+    const tokenBefore = await tokenFor(user);
+    expect(decodeProtectedHeader(tokenBefore).kid).toBe(old.id);
+
+    // Due: the successor is published but does not sign yet.
+    const published = new Date(
+      Math.max(await latestKeyTime(), old.activatedAt.getTime() + SIGNING_KEY_LIFETIME_MS - PUBLISH_AHEAD_MS),
+    );
+    await runCron(published);
+    const next = await keyIn('next');
+    expect(next).toBeDefined();
+    const { jwks: cachedByVerifier } = await jwksDocument();
+    expect(cachedByVerifier.keys.map((key) => key.kid)).toEqual(expect.arrayContaining([old.id, next?.id]));
+    expect(decodeProtectedHeader(await tokenFor(user)).kid).toBe(old.id);
+
+    // A run before PUBLISH_AHEAD has passed changes nothing.
+    await runCron(new Date(published.getTime() + PUBLISH_AHEAD_MS - 1));
+    expect((await keyIn('current'))?.id).toBe(old.id);
+
+    // PUBLISH_AHEAD later the successor signs.
+    await runCron(new Date(published.getTime() + PUBLISH_AHEAD_MS));
+    expect((await keyIn('current'))?.id).toBe(next?.id);
+    const tokenAfter = await tokenFor(user);
+    expect(decodeProtectedHeader(tokenAfter).kid).toBe(next?.id);
+
+    // A verifier holding the JWKS from before the switch verifies new tokens ...
+    expect((await verifyWith(cachedByVerifier, tokenAfter)).payload.sub).toBe(user.id);
+    // ... and a fresh JWKS still verifies tokens signed before it.
+    expect((await verifyWith((await jwksDocument()).jwks, tokenBefore)).payload.sub).toBe(user.id);
+
+    // The retired key leaves the JWKS after its retention.
+    await runCron(new Date(published.getTime() + PUBLISH_AHEAD_MS + RETIRED_KEY_RETENTION_MS));
+    const { jwks: afterRetention } = await jwksDocument();
+    expect(afterRetention.keys.map((key) => key.kid)).not.toContain(old.id);
+    await expect(verifyWith(afterRetention, tokenBefore)).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
+  });
+
+  it('creates one key when two isolates rotate at once', async () => {
+    const current = await keyIn('current');
+    if (!current?.activatedAt) throw new Error('no signing key');
+    const due = new Date(Math.max(await latestKeyTime(), current.activatedAt.getTime() + SIGNING_KEY_LIFETIME_MS));
+    const config = readConfig(env);
+    const settings = { alg: config.jwtAlg, secrets: { current: config.secret, previous: undefined } };
+    const isolates = [createDb(config), createDb(config)];
+    const before = (await keys()).length;
+    const reports = await Promise.all(isolates.map(({ db }) => rotateSigningKeys(db, settings, due)));
+    await Promise.all(isolates.map(({ close }) => close()));
+    expect(reports.flatMap((report) => report.created)).toHaveLength(1);
+    expect((await keys()).length).toBe(before + 1);
+    expect((await keys()).filter((key) => keyState(key) === 'next')).toHaveLength(1);
+    await purgeKeyCaches(TEST_AUTH_URL);
+  });
+
+  it('refuses a second waiting key at the database, even without the lock', async () => {
+    const next = await keyIn('next');
+    if (!next) throw new Error('expected a waiting key');
+    const insertAnother = withDb((db) =>
+      db.execute(
+        `insert into jwks (id, public_key, private_key, created_at) values ('intruder', '{}', 'x', now())` as never,
+      ),
+    );
+    await expect(insertAnother).rejects.toThrow();
+  });
+
+  it('changes JWT_ALG through the same publish-ahead path', async () => {
+    const rs256: EnvOverrides = { JWT_ALG: 'RS256' };
+    const start = await latestKeyTime();
+
+    // The waiting EdDSA key never signed; it is replaced by an RS256 one.
+    await runCron(new Date(start), rs256);
+    const next = await keyIn('next');
+    expect(next?.alg).toBe('RS256');
+    expect(decodeProtectedHeader(await tokenFor(user, rs256)).alg).toBe('EdDSA');
+
+    await runCron(new Date(start + PUBLISH_AHEAD_MS), rs256);
+    const token = await tokenFor(user, rs256);
+    expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'RS256', kid: next?.id });
+    const { jwks } = await jwksDocument();
+    expect(jwks.keys.find((key) => key.kid === next?.id)).toMatchObject({ kty: 'RSA', alg: 'RS256' });
+    expect((await verifyWith(jwks, token)).payload.sub).toBe(user.id);
+
+    // And back to EdDSA, leaving the default for the other test files.
+    await runCron(new Date(start + PUBLISH_AHEAD_MS + 1));
+    await runCron(new Date(start + 2 * PUBLISH_AHEAD_MS + 1));
+    expect(decodeProtectedHeader(await tokenFor(user)).alg).toBe('EdDSA');
+  });
+
+  it('survives a change of BETTER_AUTH_SECRET with the previous secret kept', async () => {
+    const newSecret = 'a-brand-new-secret-after-rotation-0123456789';
+    const changing: EnvOverrides = { BETTER_AUTH_SECRET: newSecret, BETTER_AUTH_PREVIOUS_SECRET: TEST_SECRET };
+    const at = new Date(await latestKeyTime());
+
+    await runCron(at, changing); // re-encrypts every key with the new secret
+    for (const key of await keys()) {
+      await expect(symmetricDecrypt({ key: newSecret, data: key.privateKey })).resolves.toContain('"d"');
+    }
+    await purgeKeyCaches(TEST_AUTH_URL);
+    // Cookies are signed with the secret, so a new secret signs cookie sessions
+    // out; the session token as a bearer still works, and so do the keys.
+    const newOnly = await callWorker(
+      '/api/auth/token',
+      { headers: { authorization: `Bearer ${user.sessionToken}` } },
+      { BETTER_AUTH_SECRET: newSecret },
+    );
+    expect(newOnly.status).toBe(200);
+
+    // Back to the suite's secret the same way.
+    await runCron(at, { BETTER_AUTH_SECRET: TEST_SECRET, BETTER_AUTH_PREVIOUS_SECRET: newSecret });
+    await purgeKeyCaches(TEST_AUTH_URL);
+    expect((await callWorker('/api/auth/token', { headers: { cookie: user.cookie } })).status).toBe(200);
+  });
+});
