@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { Auth } from './auth';
 import type { Database } from './db/client';
 import { AppError, ErrorCode } from './errors';
+import { MIN_SECRET_LENGTH } from './jwt/key-crypto';
+import { JWT_ALGORITHMS, type JwtAlgorithm } from './jwt/policy';
 
 /** The Hono environment of this app: bindings plus per-request variables. */
 export interface AppEnv {
@@ -13,9 +15,6 @@ export interface AppEnv {
     auth: Auth;
   };
 }
-
-export const JWT_ALGORITHMS = ['EdDSA', 'RS256'] as const;
-export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
 
 /** The validated, typed view of the Worker's bindings. */
 export interface AppConfig {
@@ -35,7 +34,6 @@ export interface AppConfig {
 
 /** Shipped in .dev.vars.example; refused so that nobody deploys it. */
 const EXAMPLE_SECRET = 'replace-me-with-the-output-of-openssl-rand-base64-32';
-export const MIN_SECRET_LENGTH = 32;
 
 const optional = (value: string | undefined) => (value?.trim() ? value.trim() : undefined);
 

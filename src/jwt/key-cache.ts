@@ -1,8 +1,8 @@
 import { base64url, type JWK } from 'jose';
 import type { DatabaseHandle } from '../db/client';
-import type { JwtAlgorithm } from '../env';
 import { decryptPrivateKey, importPrivateKey, type KeySecrets } from './key-crypto';
 import { hasSigningKey, type KeyDatabase, keyState, readKeys, rotateSigningKeys, type StoredKey } from './key-store';
+import type { JwtAlgorithm } from './policy';
 import { ISOLATE_KEY_CACHE_MS, JWKS_STALE_IF_ERROR_SECONDS } from './policy';
 
 // The in-isolate layer of the key caches: what an isolate read from the `jwks`

@@ -1,6 +1,6 @@
 import { symmetricDecrypt, symmetricEncrypt } from 'better-auth/crypto';
 import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
-import type { JwtAlgorithm } from '../env';
+import type { JwtAlgorithm } from './policy';
 
 export interface GeneratedKey {
   alg: JwtAlgorithm;
@@ -17,6 +17,9 @@ export async function generateSigningKey(alg: JwtAlgorithm): Promise<GeneratedKe
   const publicJwk = await exportJWK(publicKey);
   return { alg, crv: publicJwk.crv, publicJwk, privateJwk: await exportJWK(privateKey) };
 }
+
+/** BETTER_AUTH_SECRET encrypts the private keys (and signs cookies): at least this long. */
+export const MIN_SECRET_LENGTH = 32;
 
 /** The secrets that can open a stored private key: the current one first. */
 export interface KeySecrets {

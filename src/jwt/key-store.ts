@@ -1,9 +1,8 @@
 import { and, eq, isNotNull, lte, sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as schema from '../db/schema';
-import type { JwtAlgorithm } from '../env';
 import { decryptPrivateKey, encryptPrivateKey, generateSigningKey, type KeySecrets } from './key-crypto';
-import { PUBLISH_AHEAD_MS, RETIRED_KEY_RETENTION_MS, SIGNING_KEY_LIFETIME_MS } from './policy';
+import { type JwtAlgorithm, PUBLISH_AHEAD_MS, RETIRED_KEY_RETENTION_MS, SIGNING_KEY_LIFETIME_MS } from './policy';
 
 const { jwks } = schema;
 

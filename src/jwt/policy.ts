@@ -9,6 +9,10 @@
 //   RETIRED_KEY_RETENTION >= TOKEN_LIFETIME + MAX_JWKS_STALENESS
 //                                                  (an old key outlives its last token)
 
+/** Signing algorithms JWT_ALG may name. */
+export const JWT_ALGORITHMS = ['EdDSA', 'RS256'] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;

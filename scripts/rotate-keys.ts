@@ -1,0 +1,79 @@
+// `npm run keys:rotate`: moves the signing-key lifecycle forward now, exactly as
+// the hourly cron does (src/jwt/key-store.ts), against the configured database:
+// DATABASE_URL from the environment or .dev.vars, else the embedded dev database.
+import { existsSync, readFileSync } from 'node:fs';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import * as schema from '../src/db/schema.ts';
+import { MIN_SECRET_LENGTH } from '../src/jwt/key-crypto.ts';
+import { type KeyDatabase, keyState, readKeys, rotateSigningKeys } from '../src/jwt/key-store.ts';
+import { JWT_ALGORITHMS, type JwtAlgorithm } from '../src/jwt/policy.ts';
+import { startEmbeddedPostgres } from './lib/embedded-postgres.ts';
+import {
+  devSecret,
+  EMBEDDED_DATA_DIR,
+  EMBEDDED_URL_FILE,
+  loadLocalVariables,
+  log,
+  redactedUrl,
+} from './lib/local-config.ts';
+import { applyMigrations } from './lib/migrate.ts';
+
+function fail(message: string): never {
+  console.error(`[auth-worker] ${message}`);
+  process.exit(1);
+}
+
+async function printKeys(db: KeyDatabase): Promise<void> {
+  const rows = (await readKeys(db)).map((key) => ({
+    kid: key.id,
+    alg: key.alg,
+    state: keyState(key),
+    published: key.createdAt.toISOString(),
+    signing_since: key.activatedAt?.toISOString() ?? '',
+    retired: key.expiresAt?.toISOString() ?? '',
+  }));
+  console.table(rows);
+}
+
+async function main(): Promise<void> {
+  const vars = loadLocalVariables();
+  const stops: Array<() => Promise<void>> = [];
+  let databaseUrl = vars.DATABASE_URL;
+  let secret = vars.BETTER_AUTH_SECRET;
+
+  if (!databaseUrl) {
+    // The dev database: through the running `npm run dev`, or opened here.
+    secret ??= devSecret();
+    if (existsSync(EMBEDDED_URL_FILE)) {
+      databaseUrl = readFileSync(EMBEDDED_URL_FILE, 'utf8').trim();
+    } else {
+      const embedded = await startEmbeddedPostgres({ dataDir: EMBEDDED_DATA_DIR });
+      stops.push(embedded.stop);
+      databaseUrl = embedded.url;
+      await applyMigrations(databaseUrl);
+    }
+  }
+  if (!secret || secret.length < MIN_SECRET_LENGTH) fail('Set BETTER_AUTH_SECRET (at least 32 characters).');
+  const alg = (vars.JWT_ALG ?? 'EdDSA') as JwtAlgorithm;
+  if (!JWT_ALGORITHMS.includes(alg)) fail(`JWT_ALG must be one of ${JWT_ALGORITHMS.join(', ')}.`);
+
+  log(`Rotating signing keys in ${redactedUrl(databaseUrl)} (JWT_ALG=${alg})`);
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  stops.unshift(() => client.end());
+  try {
+    const db = drizzle({ client, schema }) as unknown as KeyDatabase;
+    const report = await rotateSigningKeys(db, {
+      alg,
+      secrets: { current: secret, previous: vars.BETTER_AUTH_PREVIOUS_SECRET },
+    });
+    console.log(JSON.stringify(report, null, 2));
+    await printKeys(db);
+    log('Workers pick up the change within 5 minutes (isolate cache); edge copies of the JWKS within their max-age.');
+  } finally {
+    for (const stop of stops) await stop();
+  }
+}
+
+await main();
