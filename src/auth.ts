@@ -5,6 +5,7 @@ import { jwt } from 'better-auth/plugins/jwt';
 import type { Database } from './db/client';
 import * as schema from './db/schema';
 import type { AppConfig } from './env';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './input';
 import type { KeySource } from './jwt/key-cache';
 import { signWithCurrentKey } from './jwt/keys';
 import { TOKEN_LIFETIME_SECONDS } from './jwt/policy';
@@ -24,8 +25,18 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource) {
     secret: config.secret,
     trustedOrigins: config.trustedOrigins,
     database: drizzleAdapter(db, { provider: 'pg', schema }),
-    emailAndPassword: { enabled: true },
+    emailAndPassword: {
+      enabled: true,
+      minPasswordLength: MIN_PASSWORD_LENGTH,
+      maxPasswordLength: MAX_PASSWORD_LENGTH,
+    },
+    // Replaced by shared limits (src/rate-limit.ts): Better Auth's limiter
+    // counts in isolate memory, which limits nothing across the fleet.
+    rateLimit: { enabled: false },
     telemetry: { enabled: false },
+    // Better Auth still answers its own 4xx errors; anything unexpected (a
+    // database fault, a bug) is thrown to app.onError, which maps it once.
+    onAPIError: { throw: true },
     advanced: {
       // A session read is one query (session joined with its user), not two.
       database: { joins: true },

@@ -13,6 +13,8 @@ export interface AppEnv {
     config: AppConfig;
     db: Database;
     auth: Auth;
+    /** The validated JSON body, on routes that validate one. */
+    body: Record<string, unknown> | undefined;
   };
 }
 

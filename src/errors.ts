@@ -1,18 +1,24 @@
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { isDatabaseUnavailable } from './db/client';
 
 // Every error this Worker answers with is JSON `{ code, message, requestId }`.
 // Codes are stable UPPER_SNAKE strings that clients may branch on; messages
 // are for people and never carry secrets, stack traces or driver internals.
+// Better Auth's own errors keep their codes and gain the requestId.
 
 export const ErrorCode = {
   SERVER_MISCONFIGURED: 'SERVER_MISCONFIGURED',
   UNAUTHORIZED: 'UNAUTHORIZED',
+  INVALID_ORIGIN: 'INVALID_ORIGIN',
   INVALID_JSON: 'INVALID_JSON',
   VALIDATION_ERROR: 'VALIDATION_ERROR',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   NOT_FOUND: 'NOT_FOUND',
+  RATE_LIMITED: 'RATE_LIMITED',
   KEYS_UNAVAILABLE: 'KEYS_UNAVAILABLE',
+  DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
 } as const;
 
@@ -21,21 +27,83 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export class AppError extends Error {
   readonly status: ContentfulStatusCode;
   readonly code: ErrorCode;
+  readonly headers: Record<string, string>;
 
-  constructor(status: ContentfulStatusCode, code: ErrorCode, message: string, options?: ErrorOptions) {
+  constructor(
+    status: ContentfulStatusCode,
+    code: ErrorCode,
+    message: string,
+    options?: ErrorOptions & { headers?: Record<string, string> },
+  ) {
     super(message, options);
     this.name = 'AppError';
     this.status = status;
     this.code = code;
+    this.headers = options?.headers ?? {};
   }
 }
 
-export interface ErrorBody {
-  code: string;
-  message: string;
-  requestId: string;
+/** Seconds a client should wait before retrying after a database fault. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+function jsonError(status: number, code: string, message: string, requestId: string, headers?: HeadersInit): Response {
+  const response = Response.json({ code, message, requestId }, { status, headers });
+  response.headers.set('cache-control', 'no-store');
+  return response;
 }
 
-export function errorBody(code: string, message: string, requestId: string): ErrorBody {
-  return { code, message, requestId };
+/** The one place an error becomes a response. */
+export function toErrorResponse(error: unknown, requestId: string): Response {
+  if (error instanceof AppError) {
+    if (error.status >= 500) {
+      console.error(JSON.stringify({ level: 'error', requestId, code: error.code, message: error.message }));
+    }
+    return jsonError(error.status, error.code, error.message, requestId, error.headers);
+  }
+  if (error instanceof HTTPException) {
+    return jsonError(error.status, `HTTP_${error.status}`, error.message || 'Request refused.', requestId);
+  }
+  if (isDatabaseUnavailable(error)) {
+    console.error(JSON.stringify({ level: 'error', requestId, code: ErrorCode.DATABASE_UNAVAILABLE }));
+    return jsonError(
+      503,
+      ErrorCode.DATABASE_UNAVAILABLE,
+      'The database is unavailable; try again shortly.',
+      requestId,
+      {
+        'retry-after': String(DATABASE_RETRY_AFTER_SECONDS),
+      },
+    );
+  }
+  // Driver and ORM messages can quote SQL parameters (emails, hashes): log the
+  // error's type only and answer without internals.
+  console.error(JSON.stringify({ level: 'error', requestId, event: 'unhandled_error', error: (error as Error)?.name }));
+  return jsonError(500, ErrorCode.INTERNAL_ERROR, 'Something went wrong on our side; try again.', requestId);
+}
+
+const STATUS_CODES: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  422: 'UNPROCESSABLE_ENTITY',
+  429: 'RATE_LIMITED',
+};
+
+/**
+ * Gives a Better Auth error response our shape: its `code` (or one derived
+ * from the status) and `message`, plus the requestId. Headers such as
+ * Set-Cookie are kept; any other response passes through untouched.
+ */
+export async function withErrorShape(response: Response, requestId: string): Promise<Response> {
+  if (response.status < 400 || !response.headers.get('content-type')?.includes('application/json')) return response;
+  const body = (await response
+    .clone()
+    .json()
+    .catch(() => null)) as { code?: unknown; message?: unknown } | null;
+  const code = typeof body?.code === 'string' && body.code ? body.code : (STATUS_CODES[response.status] ?? 'ERROR');
+  const message = typeof body?.message === 'string' && body.message ? body.message : response.statusText || code;
+  const headers = new Headers(response.headers);
+  headers.delete('content-length');
+  return new Response(JSON.stringify({ code, message, requestId }), { status: response.status, headers });
 }

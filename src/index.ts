@@ -1,97 +1,128 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { AUTH_BASE_PATH } from './auth';
-import type { AppEnv } from './env';
-import { AppError, ErrorCode, errorBody } from './errors';
-import { MAX_BODY_BYTES, signInBody, signUpBody, validateJsonBody } from './input';
+import { createDb } from './db/client';
+import { type AppEnv, readConfig } from './env';
+import { AppError, ErrorCode, toErrorResponse, withErrorShape } from './errors';
+import {
+  changeEmailBody,
+  changePasswordBody,
+  checkJsonBody,
+  MAX_BODY_BYTES,
+  passwordResetBody,
+  passwordResetRequestBody,
+  signInBody,
+  signUpBody,
+  updateUserBody,
+  validateJsonBody,
+  verificationEmailBody,
+} from './input';
 import { publicKeyRoutes } from './jwt/routes';
-import { requestLog, withAuth } from './middleware';
+import { refuseForeignOrigins, requestLog, withAuth } from './middleware';
+import { RATE_LIMITS, RateLimiter, rateLimit } from './rate-limit';
 import { scheduled } from './scheduled';
 
-const app = new Hono<AppEnv>();
+const auth = (path: string) => `${AUTH_BASE_PATH}${path}`;
 
-app.use('*', requestId(), requestLog);
+/** Builds the Worker's app. Every instance shares state only through Postgres and Durable Objects. */
+export function createApp() {
+  const app = new Hono<AppEnv>();
 
-app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.use('*', requestId(), requestLog);
 
-// Before the /api/* middleware: public keys need no per-request database.
-app.route('/', publicKeyRoutes);
+  app.get('/health', (c) => c.json({ status: 'ok' }));
 
-app.use(
-  '/api/*',
-  bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      throw new AppError(413, ErrorCode.PAYLOAD_TOO_LARGE, `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
-    },
-  }),
-  withAuth,
-);
-
-/** The signed-in user, read server-side: the pattern for any protected route. */
-app.get('/api/me', async (c) => {
-  const result = await c.var.auth.api.getSession({ headers: c.req.raw.headers });
-  if (!result) {
-    throw new AppError(
-      401,
-      ErrorCode.UNAUTHORIZED,
-      'Sign in first: send the session cookie or Authorization: Bearer <session token>.',
-    );
-  }
-  const { user, session } = result;
-  return c.json({
-    user: { id: user.id, email: user.email, name: user.name, emailVerified: user.emailVerified },
-    session: { id: session.id, expiresAt: session.expiresAt },
+  app.get('/health/db', async (c) => {
+    const { db, close } = createDb(readConfig(c.env));
+    const started = Date.now();
+    try {
+      await db.execute('select 1');
+      return c.json({ status: 'ok', latencyMs: Date.now() - started });
+    } finally {
+      c.executionCtx.waitUntil(close());
+    }
   });
-});
 
-app.post(`${AUTH_BASE_PATH}/sign-up/email`, validateJsonBody(signUpBody));
-app.post(`${AUTH_BASE_PATH}/sign-in/email`, validateJsonBody(signInBody));
+  // Before the /api/* middleware: public keys need no per-request database.
+  app.route('/', publicKeyRoutes);
 
-// The documented name for Better Auth's /get-session; same handler, same answer.
-app.get(`${AUTH_BASE_PATH}/session`, (c) => {
-  const url = new URL(c.req.url);
-  url.pathname = `${AUTH_BASE_PATH}/get-session`;
-  return handleAuth(c.var.auth, new Request(url, c.req.raw));
-});
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new AppError(413, ErrorCode.PAYLOAD_TOO_LARGE, `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
+      },
+    }),
+    refuseForeignOrigins,
+    withAuth,
+  );
 
-app.all(`${AUTH_BASE_PATH}/*`, (c) => handleAuth(c.var.auth, c.req.raw));
+  /** The signed-in user, read server-side: the pattern for any protected route. */
+  app.get('/api/me', async (c) => {
+    const result = await c.var.auth.api.getSession({ headers: c.req.raw.headers });
+    if (!result) {
+      throw new AppError(
+        401,
+        ErrorCode.UNAUTHORIZED,
+        'Sign in first: send the session cookie or Authorization: Bearer <session token>.',
+      );
+    }
+    const { user, session } = result;
+    return c.json({
+      user: { id: user.id, email: user.email, name: user.name, emailVerified: user.emailVerified },
+      session: { id: session.id, expiresAt: session.expiresAt },
+    });
+  });
 
-async function handleAuth(auth: AppEnv['Variables']['auth'], request: Request): Promise<Response> {
-  const response = await auth.handler(request);
-  // Auth answers carry sessions and tokens: no shared or browser cache keeps them.
-  if (!response.headers.has('cache-control')) {
-    const headers = new Headers(response.headers);
-    headers.set('cache-control', 'no-store');
-    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
-  }
-  return response;
+  // Validation first (cheap, and it yields the account key), then the limits.
+  app.post(auth('/sign-up/email'), validateJsonBody(signUpBody), rateLimit(RATE_LIMITS.signUp));
+  app.post(auth('/sign-in/email'), validateJsonBody(signInBody), rateLimit(RATE_LIMITS.signIn));
+  app.post(
+    auth('/request-password-reset'),
+    validateJsonBody(passwordResetRequestBody),
+    rateLimit(RATE_LIMITS.passwordResetRequest),
+  );
+  app.post(auth('/reset-password'), validateJsonBody(passwordResetBody), rateLimit(RATE_LIMITS.passwordReset));
+  app.post(auth('/update-user'), validateJsonBody(updateUserBody));
+  app.post(auth('/change-password'), validateJsonBody(changePasswordBody));
+  app.post(auth('/change-email'), validateJsonBody(changeEmailBody));
+  app.post(auth('/send-verification-email'), validateJsonBody(verificationEmailBody));
+  app.get(auth('/token'), rateLimit(RATE_LIMITS.token));
+
+  // The documented name for Better Auth's /get-session; same handler, same answer.
+  app.get(auth('/session'), (c) => {
+    const url = new URL(c.req.url);
+    url.pathname = auth('/get-session');
+    return forwardToAuth(c.var, new Request(url, c.req.raw));
+  });
+
+  app.all(auth('/*'), checkJsonBody, (c) => forwardToAuth(c.var, c.req.raw));
+
+  app.notFound((c) =>
+    toErrorResponse(
+      new AppError(404, ErrorCode.NOT_FOUND, `No route for ${c.req.method} ${c.req.path}.`),
+      c.var.requestId,
+    ),
+  );
+  app.onError((error, c) => toErrorResponse(error, c.var.requestId));
+
+  return app;
 }
 
-app.notFound((c) =>
-  c.json(errorBody(ErrorCode.NOT_FOUND, `No route for ${c.req.method} ${c.req.path}.`, c.get('requestId')), 404),
-);
+async function forwardToAuth(vars: AppEnv['Variables'], request: Request): Promise<Response> {
+  const response = await withErrorShape(await vars.auth.handler(request), vars.requestId);
+  // Auth answers carry sessions and tokens: no shared or browser cache keeps them.
+  if (response.headers.has('cache-control')) return response;
+  const headers = new Headers(response.headers);
+  headers.set('cache-control', 'no-store');
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
 
-app.onError((error, c) => {
-  const requestId = c.get('requestId');
-  if (error instanceof AppError) {
-    if (error.status >= 500) {
-      console.error(JSON.stringify({ level: 'error', requestId, code: error.code, message: error.message }));
-    }
-    return c.json(errorBody(error.code, error.message, requestId), error.status);
-  }
-  if (error instanceof HTTPException) {
-    return c.json(errorBody(`HTTP_${error.status}`, error.message || 'Request refused.', requestId), error.status);
-  }
-  // Driver and ORM messages can quote SQL parameters (emails, hashes): log the
-  // error's type only and answer without internals.
-  console.error(JSON.stringify({ level: 'error', requestId, event: 'unhandled_error', error: error.name }));
-  return c.json(errorBody(ErrorCode.INTERNAL_ERROR, 'Something went wrong on our side; try again.', requestId), 500);
-});
+export const app = createApp();
 
-export { app };
+export { RateLimiter };
 
 export default {
   fetch: app.fetch,

@@ -1,5 +1,6 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
+import type { AppEnv } from './env';
 import { AppError, ErrorCode } from './errors';
 
 // Limits on what the email endpoints accept, checked before Better Auth sees
@@ -15,10 +16,15 @@ export const MAX_NAME_LENGTH = 100;
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 128;
 const MAX_URL_LENGTH = 2048;
+const MAX_TOKEN_LENGTH = 512;
+/** Any other string field of an /api/auth body. */
+export const MAX_STRING_LENGTH = 2048;
 
 // C0 controls (including NUL) and DEL have no place in a display name.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+// Right-to-left overrides and isolates make a name display as something else.
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
 
 const email = z
   .string({ error: 'must be a string' })
@@ -35,25 +41,47 @@ const callbackURL = z
 
 const rememberMe = z.boolean({ error: 'must be true or false' }).optional();
 
-export const signUpBody = z.object({
-  name: z
-    .string({ error: 'must be a string' })
-    .trim()
-    .min(1, 'is required')
-    .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
-    .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters'),
-  email,
-  password: z
-    .string({ error: 'must be a string' })
-    .min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`)
-    .max(MAX_PASSWORD_LENGTH, `must be at most ${MAX_PASSWORD_LENGTH} characters`),
-  image: z
-    .url({ protocol: /^https$/, error: 'must be an https URL' })
-    .max(MAX_URL_LENGTH)
-    .nullish(),
-  callbackURL,
-  rememberMe,
+const name = z
+  .string({ error: 'must be a string' })
+  .trim()
+  .min(1, 'is required')
+  .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
+  .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters')
+  .refine((value) => !BIDI_CONTROLS.test(value), 'must not contain bidirectional control characters');
+
+const newPassword = z
+  .string({ error: 'must be a string' })
+  .min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`)
+  .max(MAX_PASSWORD_LENGTH, `must be at most ${MAX_PASSWORD_LENGTH} characters`);
+
+const image = z
+  .url({ protocol: /^https$/, error: 'must be an https URL' })
+  .max(MAX_URL_LENGTH)
+  .nullish();
+
+export const signUpBody = z.object({ name, email, password: newPassword, image, callbackURL, rememberMe });
+
+export const updateUserBody = z.object({
+  name: name.optional(),
+  image: image,
 });
+
+export const changePasswordBody = z.object({
+  currentPassword: z.string({ error: 'must be a string' }).min(1, 'is required').max(MAX_PASSWORD_LENGTH),
+  newPassword: newPassword,
+  revokeOtherSessions: z.boolean({ error: 'must be true or false' }).optional(),
+});
+
+export const changeEmailBody = z.object({ newEmail: email, callbackURL });
+
+export const passwordResetRequestBody = z.object({ email, redirectTo: callbackURL });
+
+export const passwordResetBody = z.object({
+  newPassword: newPassword,
+  token: z.string({ error: 'must be a string' }).min(1, 'is required').max(MAX_TOKEN_LENGTH),
+});
+
+export const verificationEmailBody = z.object({ email, callbackURL });
 
 export const signInBody = z.object({
   email,
@@ -76,37 +104,73 @@ function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
+async function readJsonObject(request: Request): Promise<Record<string, unknown>> {
+  const contentType = request.headers.get('content-type') ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(contentType)) {
+    throw new AppError(415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'Send the body as application/json.');
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(await request.text());
+  } catch {
+    throw new AppError(400, ErrorCode.INVALID_JSON, 'The request body is not valid JSON.');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new AppError(400, ErrorCode.VALIDATION_ERROR, 'The request body must be a JSON object.');
+  }
+  return body as Record<string, unknown>;
+}
+
+function replaceBody(c: Context<AppEnv>, body: unknown): void {
+  const headers = new Headers(c.req.raw.headers);
+  headers.delete('content-length');
+  c.req.raw = new Request(c.req.raw.url, { method: c.req.raw.method, headers, body: JSON.stringify(body) });
+}
+
 /**
  * Parses and validates a JSON body, then hands Better Auth a rebuilt request
  * holding only the validated fields, so unknown or protected fields
- * (`emailVerified`, `id`, ...) never reach it.
+ * (`emailVerified`, `id`, `role`, ...) never reach it. The validated body is
+ * also `c.var.body`, for the rate limiter's per-account key.
  */
-export function validateJsonBody(schema: z.ZodType): MiddlewareHandler {
+export function validateJsonBody(schema: z.ZodType<Record<string, unknown>>): MiddlewareHandler<AppEnv> {
   return async function jsonBodyValidator(c, next) {
-    const contentType = c.req.header('content-type') ?? '';
-    if (!/^application\/json\s*(;|$)/i.test(contentType)) {
-      throw new AppError(415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'Send the body as application/json.');
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(await c.req.raw.text());
-    } catch {
-      throw new AppError(400, ErrorCode.INVALID_JSON, 'The request body is not valid JSON.');
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new AppError(400, ErrorCode.VALIDATION_ERROR, 'The request body must be a JSON object.');
-    }
-    const parsed = schema.safeParse(body);
+    const parsed = schema.safeParse(await readJsonObject(c.req.raw));
     if (!parsed.success) {
       throw new AppError(400, ErrorCode.VALIDATION_ERROR, describeIssues(parsed.error));
     }
-    const headers = new Headers(c.req.raw.headers);
-    headers.delete('content-length');
-    c.req.raw = new Request(c.req.raw.url, {
-      method: c.req.raw.method,
-      headers,
-      body: JSON.stringify(parsed.data),
-    });
+    c.set('body', parsed.data);
+    replaceBody(c, parsed.data);
     await next();
   };
 }
+
+function findBadString(value: unknown, path: string, depth: number): string | undefined {
+  if (depth > 4) return `${path || 'body'} is nested too deeply`;
+  if (typeof value === 'string') {
+    if (value.length > MAX_STRING_LENGTH) return `${path} must be at most ${MAX_STRING_LENGTH} characters`;
+    if (value.includes('\u0000')) return `${path} must not contain NUL characters`;
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const problem = findBadString(item, path ? `${path}.${key}` : key, depth + 1);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+/**
+ * For /api/auth endpoints without a schema of their own: a body, if any, must
+ * be a JSON object of bounded depth whose strings are bounded and NUL-free.
+ */
+export const checkJsonBody: MiddlewareHandler<AppEnv> = async function checkJsonBody(c, next) {
+  if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(c.req.method)) return next();
+  const text = await c.req.raw.clone().text();
+  if (text.trim() === '') return next();
+  const body = await readJsonObject(c.req.raw);
+  const problem = findBadString(body, '', 0);
+  if (problem) throw new AppError(400, ErrorCode.VALIDATION_ERROR, problem);
+  replaceBody(c, body);
+  await next();
+};

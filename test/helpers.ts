@@ -22,6 +22,9 @@ export async function callWorker(
 ): Promise<Response> {
   const headers = new Headers(init.headers);
   if (!headers.has('origin')) headers.set('origin', TEST_AUTH_URL);
+  // Each request from its own client unless a test says otherwise, so per-IP
+  // rate limits only bite in the tests about them.
+  if (!headers.has('cf-connecting-ip')) headers.set('cf-connecting-ip', randomIp());
   const request = new Request(`${TEST_AUTH_URL}${path}`, { ...init, headers });
   const ctx = createExecutionContext();
   const response = await app.fetch(request, { ...env, ...overrides } as Env, ctx);
@@ -43,6 +46,11 @@ export function cookiesFrom(response: Response): string {
     .getSetCookie()
     .map((cookie) => cookie.split(';')[0])
     .join('; ');
+}
+
+export function randomIp(): string {
+  const [a, b, c] = crypto.getRandomValues(new Uint8Array(3));
+  return `10.${a}.${b}.${c}`;
 }
 
 export function uniqueEmail(label = 'user'): string {

@@ -15,8 +15,10 @@ export interface DatabaseHandle {
   close: () => Promise<void>;
 }
 
-/** How long a request waits for a connection before it fails. */
+/** How long a request waits for a connection (including Postgres startup) before it fails. */
 export const CONNECT_TIMEOUT_MS = 5_000;
+/** How long a request waits for one query's answer before it fails. */
+export const QUERY_TIMEOUT_MS = 5_000;
 
 // Counts of real database work done by this isolate, read by tests and the
 // benchmark to prove what the caches save. Two integer increments per query.
@@ -44,7 +46,11 @@ function useLocalProxy(proxy: string): void {
 export function createDb(config: AppConfig): DatabaseHandle {
   if (config.databaseWsProxy) useLocalProxy(config.databaseWsProxy);
 
-  const pool = new Pool({ connectionString: config.databaseUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  const pool = new Pool({
+    connectionString: config.databaseUrl,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    query_timeout: QUERY_TIMEOUT_MS,
+  });
   // An idle client whose socket drops emits 'error' on the pool; without a
   // listener that is an unhandled error that kills the request.
   // Only a code or type is logged: driver messages can name hosts and users.
@@ -71,4 +77,29 @@ export function createDb(config: AppConfig): DatabaseHandle {
     // A pool whose connection failed rejects on end(); nothing is left to close.
     close: () => pool.end().catch(() => {}),
   };
+}
+
+// SQLSTATE classes that mean "the database cannot serve you now" rather than
+// "your statement is wrong": connection exceptions, insufficient resources
+// (too many connections), operator intervention (shutting down, starting up).
+const UNAVAILABLE_SQLSTATE = /^(08|53|57P0)/;
+// What node-postgres says when the connection, not the statement, failed.
+const TRANSPORT_FAILURE = /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout)/;
+
+/**
+ * True when an error means the database could not be reached or could not
+ * serve the request (mapped to 503), as opposed to a failed statement or a bug.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let queryFailed = false;
+  for (let cause = error; cause instanceof Object; cause = (cause as { cause?: unknown }).cause) {
+    const { code, message } = cause as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return UNAVAILABLE_SQLSTATE.test(code);
+    // The WebSocket under the driver failed (workerd reports an ErrorEvent).
+    if (cause.constructor?.name === 'ErrorEvent') return true;
+    if (typeof message === 'string' && TRANSPORT_FAILURE.test(message)) return true;
+    if (cause.constructor?.name === 'DrizzleQueryError') queryFailed = true;
+  }
+  // A query that failed without any answer from the server.
+  return queryFailed;
 }
