@@ -12,6 +12,8 @@ export interface AppEnv {
     requestId: string;
     config: AppConfig;
     db: Database;
+    /** See DatabaseHandle.failedToReachDatabase. */
+    failedToReachDatabase: () => boolean;
     auth: Auth;
     /** The validated JSON body, on routes that validate one. */
     body: Record<string, unknown> | undefined;

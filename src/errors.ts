@@ -44,7 +44,8 @@ export class AppError extends Error {
 }
 
 /** Seconds a client should wait before retrying after a database fault. */
-const DATABASE_RETRY_AFTER_SECONDS = 5;
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+export const DATABASE_UNAVAILABLE_MESSAGE = 'The database is unavailable; try again shortly.';
 
 function jsonError(status: number, code: string, message: string, requestId: string, headers?: HeadersInit): Response {
   const response = Response.json({ code, message, requestId }, { status, headers });
@@ -86,24 +87,45 @@ const STATUS_CODES: Record<number, string> = {
   401: 'UNAUTHORIZED',
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
   422: 'UNPROCESSABLE_ENTITY',
   429: 'RATE_LIMITED',
 };
 
+const STATUS_MESSAGES: Record<number, string> = {
+  404: 'No such endpoint.',
+  405: 'Method not allowed on this endpoint.',
+};
+
 /**
  * Gives a Better Auth error response our shape: its `code` (or one derived
- * from the status) and `message`, plus the requestId. Headers such as
- * Set-Cookie are kept; any other response passes through untouched.
+ * from the status) and `message`, plus the requestId, as JSON even when
+ * Better Auth sent no body. Headers such as Set-Cookie are kept; responses
+ * under 400 pass through untouched.
  */
 export async function withErrorShape(response: Response, requestId: string): Promise<Response> {
-  if (response.status < 400 || !response.headers.get('content-type')?.includes('application/json')) return response;
-  const body = (await response
-    .clone()
-    .json()
-    .catch(() => null)) as { code?: unknown; message?: unknown } | null;
+  if (response.status < 400) return response;
+  const isJson = response.headers.get('content-type')?.includes('application/json');
+  const body = (
+    isJson
+      ? await response
+          .clone()
+          .json()
+          .catch(() => null)
+      : null
+  ) as {
+    code?: unknown;
+    message?: unknown;
+  } | null;
   const code = typeof body?.code === 'string' && body.code ? body.code : (STATUS_CODES[response.status] ?? 'ERROR');
-  const message = typeof body?.message === 'string' && body.message ? body.message : response.statusText || code;
+  const message =
+    typeof body?.message === 'string' && body.message
+      ? body.message
+      : (STATUS_MESSAGES[response.status] ?? (response.statusText || code));
   const headers = new Headers(response.headers);
   headers.delete('content-length');
+  headers.set('content-type', 'application/json');
   return new Response(JSON.stringify({ code, message, requestId }), { status: response.status, headers });
 }

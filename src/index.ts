@@ -4,7 +4,14 @@ import { requestId } from 'hono/request-id';
 import { AUTH_BASE_PATH } from './auth';
 import { createDb } from './db/client';
 import { type AppEnv, readConfig } from './env';
-import { AppError, ErrorCode, toErrorResponse, withErrorShape } from './errors';
+import {
+  AppError,
+  DATABASE_RETRY_AFTER_SECONDS,
+  DATABASE_UNAVAILABLE_MESSAGE,
+  ErrorCode,
+  toErrorResponse,
+  withErrorShape,
+} from './errors';
 import {
   changeEmailBody,
   changePasswordBody,
@@ -112,7 +119,13 @@ export function createApp() {
 }
 
 async function forwardToAuth(vars: AppEnv['Variables'], request: Request): Promise<Response> {
-  const response = await withErrorShape(await vars.auth.handler(request), vars.requestId);
+  const answer = await vars.auth.handler(request);
+  if (answer.status >= 500 && vars.failedToReachDatabase()) {
+    throw new AppError(503, ErrorCode.DATABASE_UNAVAILABLE, DATABASE_UNAVAILABLE_MESSAGE, {
+      headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) },
+    });
+  }
+  const response = await withErrorShape(answer, vars.requestId);
   // Auth answers carry sessions and tokens: no shared or browser cache keeps them.
   if (response.headers.has('cache-control')) return response;
   const headers = new Headers(response.headers);

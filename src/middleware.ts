@@ -12,9 +12,10 @@ import { keySourceFor } from './jwt/keys';
  */
 export const withAuth: MiddlewareHandler<AppEnv> = async function withAuth(c, next) {
   const config = readConfig(c.env);
-  const { db, close } = createDb(config);
+  const { db, close, failedToReachDatabase } = createDb(config);
   c.set('config', config);
   c.set('db', db);
+  c.set('failedToReachDatabase', failedToReachDatabase);
   c.set('auth', createAuth(config, db, keySourceFor(config, c.executionCtx)));
   try {
     await next();

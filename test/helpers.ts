@@ -1,7 +1,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { eq, sql } from 'drizzle-orm';
 import { createDb } from '../src/db/client';
-import { user } from '../src/db/schema';
+import { account, session, user, verification } from '../src/db/schema';
 import { readConfig } from '../src/env';
 import { app } from '../src/index';
 import { TEST_AUTH_URL } from './setup/constants';
@@ -95,5 +95,21 @@ export function countUsersWithEmail(email: string): Promise<number> {
       .from(user)
       .where(eq(sql`lower(${user.email})`, email.trim().toLowerCase()));
     return row?.count ?? 0;
+  });
+}
+
+/**
+ * Row counts and latest updates of every table Better Auth writes: equal
+ * before and after a request means the request wrote nothing. Valid while
+ * test files run one at a time (vitest.config.ts).
+ */
+export function databaseFingerprint(): Promise<string> {
+  return withDb(async (db) => {
+    const parts = await Promise.all(
+      [user, session, account, verification].map((table) =>
+        db.select({ rows: sql<number>`count(*)::int`, latest: sql<string>`max(${table.updatedAt})::text` }).from(table),
+      ),
+    );
+    return JSON.stringify(parts);
   });
 }

@@ -11,6 +11,12 @@ export type Database = NeonDatabase<typeof schema>;
 
 export interface DatabaseHandle {
   db: Database;
+  /**
+   * True once a connection or query of this pool failed because the database
+   * could not be reached or could not serve. Better Auth turns such failures
+   * into plain 500s; this lets the app answer 503 DATABASE_UNAVAILABLE instead.
+   */
+  failedToReachDatabase: () => boolean;
   /** Closes every connection; hand it to ctx.waitUntil once the response is ready. */
   close: () => Promise<void>;
 }
@@ -64,7 +70,29 @@ export function createDb(config: AppConfig): DatabaseHandle {
     counters.connections++;
   });
 
+  let unavailable = false;
+  const observe = (error: unknown) => {
+    if (isDatabaseUnavailable(error)) unavailable = true;
+  };
+  // pg-pool's query() goes through this.connect(callback), so wrapping both
+  // sees every connection failure and every failed pool query.
+  const connect = pool.connect.bind(pool);
+  pool.connect = ((callback?: (error: Error | undefined, ...rest: unknown[]) => void) => {
+    if (!callback) return connect().catch((error: unknown) => Promise.reject(observed(error)));
+    return connect((error: Error | undefined, ...rest: unknown[]) => callback(error && observed(error), ...rest));
+  }) as typeof pool.connect;
+  const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  pool.query = ((...args: unknown[]) => {
+    const result = query(...args);
+    return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(observed(error))) : result;
+  }) as typeof pool.query;
+  function observed<E>(error: E): E {
+    observe(error);
+    return error;
+  }
+
   return {
+    failedToReachDatabase: () => unavailable,
     db: drizzle({
       client: pool,
       schema,

@@ -1,3 +1,4 @@
+/// <reference path="./provided-context.d.ts" />
 // Vitest global setup, run in Node before any test: the database the Worker
 // under test talks to. By default an in-memory embedded Postgres (PGlite);
 // with TEST_DATABASE_URL, that server (a database the caller created fresh).
@@ -5,13 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../scripts/lib/embedded-postgres.ts';
 import { applyMigrations } from '../../scripts/lib/migrate.ts';
 import { postgresAddress, startWsProxy } from '../../scripts/lib/ws-proxy.ts';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    databaseUrl: string;
-    databaseWsProxy: string;
-  }
-}
+import { type FaultMode, startFaultProxy } from './fault-proxies.ts';
 
 export default async function setup(project: TestProject) {
   const stops: Array<() => Promise<void>> = [];
@@ -24,6 +19,14 @@ export default async function setup(project: TestProject) {
   await applyMigrations(databaseUrl);
   const proxy = await startWsProxy({ targets: [postgresAddress(databaseUrl)] });
   stops.push(proxy.stop);
+
+  const faultProxies = {} as Record<FaultMode, string>;
+  for (const mode of ['refuse-connections', 'drop-mid-query', 'never-answer'] as const) {
+    const fault = await startFaultProxy(mode, postgresAddress(databaseUrl));
+    stops.push(fault.stop);
+    faultProxies[mode] = fault.address;
+  }
+  project.provide('faultProxies', faultProxies);
 
   console.log(`[tests] database: ${process.env.TEST_DATABASE_URL ? 'TEST_DATABASE_URL' : 'embedded PGlite'}`);
   project.provide('databaseUrl', databaseUrl);

@@ -1,0 +1,71 @@
+// Database faults for the tests, as WebSocket proxies the Neon driver can be
+// pointed at (DATABASE_WS_PROXY). Each reproduces one way a database fails.
+import { createRequire } from 'node:module';
+import { connect } from 'node:net';
+import type { WebSocket as WsSocket } from 'ws';
+
+const { WebSocketServer } = createRequire(import.meta.url)('ws') as typeof import('ws');
+
+export type FaultMode = 'refuse-connections' | 'drop-mid-query' | 'never-answer';
+
+/** A Postgres ErrorResponse, as a server sends it when it refuses a connection. */
+function postgresError(sqlstate: string, message: string): Buffer {
+  const fields = Buffer.concat([Buffer.from(`SFATAL\0C${sqlstate}\0M${message}\0`, 'utf8'), Buffer.from([0])]);
+  const header = Buffer.alloc(5);
+  header.write('E', 0, 'ascii');
+  header.writeInt32BE(fields.length + 4, 1);
+  return Buffer.concat([header, fields]);
+}
+
+// ReadyForQuery ('Z', length 5): the server is done with the startup exchange.
+const READY_FOR_QUERY = Buffer.from([0x5a, 0, 0, 0, 5]);
+// Messages a client sends once it is connected and asks for data.
+const QUERY_MESSAGES = new Set(['Q', 'P']);
+
+export async function startFaultProxy(mode: FaultMode, databaseAddress: string) {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/v1' });
+  const clients = new Set<WsSocket>();
+
+  server.on('connection', (ws) => {
+    clients.add(ws);
+    ws.on('close', () => clients.delete(ws));
+    if (mode === 'never-answer') return; // accepts, reads, says nothing
+    if (mode === 'refuse-connections') {
+      // As Postgres at max_connections: an error for the startup message, then hang up.
+      ws.once('message', () => {
+        ws.send(postgresError('53300', 'sorry, too many clients already'));
+        ws.close();
+      });
+      return;
+    }
+    // drop-mid-query: a working connection that dies when the first query arrives.
+    const [host, port] = databaseAddress.split(':') as [string, string];
+    const tcp = connect({ host, port: Number(port) });
+    let startupDone = false;
+    ws.on('message', (data: Buffer) => {
+      if (startupDone && QUERY_MESSAGES.has(String.fromCharCode(data[0] ?? 0))) {
+        tcp.destroy();
+        ws.terminate();
+        return;
+      }
+      tcp.write(data);
+    });
+    tcp.on('data', (data: Buffer) => {
+      if (data.indexOf(READY_FOR_QUERY) !== -1) startupDone = true;
+      ws.send(data);
+    });
+    tcp.on('error', () => ws.terminate());
+    ws.on('close', () => tcp.destroy());
+  });
+
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    address: `127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const client of clients) client.terminate();
+        server.close(() => resolve());
+      }),
+  };
+}

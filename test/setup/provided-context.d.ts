@@ -1,0 +1,11 @@
+// Values the Node global setup (test/setup/database.ts) provides to the tests.
+import 'vitest';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseUrl: string;
+    databaseWsProxy: string;
+    /** DATABASE_WS_PROXY values that make the database fail in one way each. */
+    faultProxies: Record<'refuse-connections' | 'drop-mid-query' | 'never-answer', string>;
+  }
+}
