@@ -12,6 +12,12 @@ import { TOKEN_LIFETIME_SECONDS } from './jwt/policy';
 
 export const AUTH_BASE_PATH = '/api/auth';
 
+/** Better Auth's log lines, without query parameters or error objects. */
+function logBetterAuth(level: string, message: string): void {
+  const safe = message.split(/\n|params:/)[0]?.slice(0, 200);
+  console.log(JSON.stringify({ level, event: 'better_auth', message: safe }));
+}
+
 /**
  * Builds the Better Auth instance for one request. Bindings and the database
  * pool are per request on Workers, so the instance is too; everything in it
@@ -37,6 +43,9 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource) {
     // Better Auth still answers its own 4xx errors; anything unexpected (a
     // database fault, a bug) is thrown to app.onError, which maps it once.
     onAPIError: { throw: true },
+    // Better Auth logs failed queries with their parameters (tokens, emails,
+    // hashes) and errors as objects: keep one line with a bounded message.
+    logger: { level: 'error', log: logBetterAuth },
     advanced: {
       // A session read is one query (session joined with its user), not two.
       database: { joins: true },
@@ -49,6 +58,9 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource) {
         // Keys are ours (src/jwt/): Better Auth builds the claims and calls
         // `sign`; the JWKS it would serve at remoteUrl is served by our route.
         jwks: { remoteUrl: `${config.baseURL}${AUTH_BASE_PATH}/jwks`, keyPairConfig: { alg: config.jwtAlg } },
+        // No JWT minted on every session read: /api/auth/token is the one
+        // place tokens come from, and session reads stay independent of keys.
+        disableSettingJwtHeader: true,
         jwt: {
           issuer: config.baseURL,
           audience: config.jwtAudience,

@@ -68,9 +68,10 @@ const configSchema = z.object({
     .trim()
     .min(1, 'is not set')
     .refine((value) => /^postgres(ql)?:\/\/[^\s]+$/.test(value), 'must be a postgres:// or postgresql:// URL'),
+  // Plain WebSockets to a local proxy: only ever on this machine.
   DATABASE_WS_PROXY: z
     .string()
-    .regex(/^[\w.-]+:\d+$/, 'must be host:port')
+    .regex(/^(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}$/, 'must be a loopback host:port (local development only)')
     .optional(),
   BETTER_AUTH_SECRET: z
     .string({ error: 'is not set' })

@@ -44,8 +44,14 @@ export class AppError extends Error {
 }
 
 /** Seconds a client should wait before retrying after a database fault. */
-export const DATABASE_RETRY_AFTER_SECONDS = 5;
-export const DATABASE_UNAVAILABLE_MESSAGE = 'The database is unavailable; try again shortly.';
+const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+export function databaseUnavailable(cause?: unknown): AppError {
+  return new AppError(503, ErrorCode.DATABASE_UNAVAILABLE, 'The database is unavailable; try again shortly.', {
+    cause,
+    headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) },
+  });
+}
 
 function jsonError(status: number, code: string, message: string, requestId: string, headers?: HeadersInit): Response {
   const response = Response.json({ code, message, requestId }, { status, headers });
@@ -62,7 +68,8 @@ export function toErrorResponse(error: unknown, requestId: string): Response {
     return jsonError(error.status, error.code, error.message, requestId, error.headers);
   }
   if (error instanceof HTTPException) {
-    return jsonError(error.status, `HTTP_${error.status}`, error.message || 'Request refused.', requestId);
+    const code = STATUS_CODES[error.status] ?? 'BAD_REQUEST';
+    return jsonError(error.status, code, error.message || 'Request refused.', requestId);
   }
   if (isDatabaseUnavailable(error)) {
     console.error(JSON.stringify({ level: 'error', requestId, code: ErrorCode.DATABASE_UNAVAILABLE }));

@@ -4,14 +4,7 @@ import { requestId } from 'hono/request-id';
 import { AUTH_BASE_PATH } from './auth';
 import { createDb } from './db/client';
 import { type AppEnv, readConfig } from './env';
-import {
-  AppError,
-  DATABASE_RETRY_AFTER_SECONDS,
-  DATABASE_UNAVAILABLE_MESSAGE,
-  ErrorCode,
-  toErrorResponse,
-  withErrorShape,
-} from './errors';
+import { AppError, databaseUnavailable, ErrorCode, toErrorResponse, withErrorShape } from './errors';
 import {
   changeEmailBody,
   changePasswordBody,
@@ -69,6 +62,8 @@ export function createApp() {
   /** The signed-in user, read server-side: the pattern for any protected route. */
   app.get('/api/me', async (c) => {
     const result = await c.var.auth.api.getSession({ headers: c.req.raw.headers });
+    // getSession answers null when it could not read the session at all.
+    if (c.var.failedToReachDatabase()) throw databaseUnavailable();
     if (!result) {
       throw new AppError(
         401,
@@ -120,11 +115,9 @@ export function createApp() {
 
 async function forwardToAuth(vars: AppEnv['Variables'], request: Request): Promise<Response> {
   const answer = await vars.auth.handler(request);
-  if (answer.status >= 500 && vars.failedToReachDatabase()) {
-    throw new AppError(503, ErrorCode.DATABASE_UNAVAILABLE, DATABASE_UNAVAILABLE_MESSAGE, {
-      headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) },
-    });
-  }
+  // Better Auth turns some database failures into a 500, others into "no
+  // session" (401, or null): any answer computed without the database is wrong.
+  if (vars.failedToReachDatabase()) throw databaseUnavailable();
   const response = await withErrorShape(answer, vars.requestId);
   // Auth answers carry sessions and tokens: no shared or browser cache keeps them.
   if (response.headers.has('cache-control')) return response;

@@ -1,5 +1,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { eq, sql } from 'drizzle-orm';
+import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
+import { expect } from 'vitest';
 import { createDb } from '../src/db/client';
 import { account, session, user, verification } from '../src/db/schema';
 import { readConfig } from '../src/env';
@@ -13,21 +15,29 @@ export type EnvOverrides = Partial<Record<keyof Env, string | undefined>>;
 /**
  * Calls the Worker's fetch handler inside workerd, as the runtime would, and
  * waits for its waitUntil work (closing the database pool). Requests carry
- * the Worker's own Origin, as a same-origin browser page would send.
+ * the Worker's own Origin, as a same-origin browser page would send; pass
+ * `origin: ''` to send none, as a server or mobile app would.
  */
-export async function callWorker(
+export function callWorker(path: string, init: RequestInit = {}, overrides: EnvOverrides = {}): Promise<Response> {
+  return callApp(app, path, init, overrides);
+}
+
+/** Like callWorker, for a separately created instance of the app. */
+export async function callApp(
+  instance: { fetch: typeof app.fetch },
   path: string,
   init: RequestInit = {},
   overrides: EnvOverrides = {},
 ): Promise<Response> {
   const headers = new Headers(init.headers);
   if (!headers.has('origin')) headers.set('origin', TEST_AUTH_URL);
+  if (headers.get('origin') === '') headers.delete('origin');
   // Each request from its own client unless a test says otherwise, so per-IP
   // rate limits only bite in the tests about them.
   if (!headers.has('cf-connecting-ip')) headers.set('cf-connecting-ip', randomIp());
   const request = new Request(`${TEST_AUTH_URL}${path}`, { ...init, headers });
   const ctx = createExecutionContext();
-  const response = await app.fetch(request, { ...env, ...overrides } as Env, ctx);
+  const response = await instance.fetch(request, { ...env, ...overrides } as Env, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }
@@ -111,5 +121,28 @@ export function databaseFingerprint(): Promise<string> {
       ),
     );
     return JSON.stringify(parts);
+  });
+}
+
+/** A fresh JWT for the user's cookie session, as a client would get it. */
+export async function tokenFor(user: TestUser, overrides: EnvOverrides = {}): Promise<string> {
+  const response = await callWorker('/api/auth/token', { headers: { cookie: user.cookie } }, overrides);
+  expect(response.status).toBe(200);
+  expect(response.headers.get('cache-control')).toBe('no-store');
+  return ((await response.json()) as { token: string }).token;
+}
+
+export async function fetchJwks(path = '/api/auth/jwks', overrides: EnvOverrides = {}) {
+  const response = await callWorker(path, {}, overrides);
+  expect(response.status).toBe(200);
+  return { response, jwks: (await response.json()) as JSONWebKeySet };
+}
+
+/** Verifies as a backend would: a JWKS, a pinned issuer and audience, our algorithms. */
+export function verifyWithJwks(jwks: JSONWebKeySet, token: string, audience = TEST_AUTH_URL) {
+  return jwtVerify(token, createLocalJWKSet(jwks), {
+    issuer: TEST_AUTH_URL,
+    audience,
+    algorithms: ['EdDSA', 'RS256'],
   });
 }

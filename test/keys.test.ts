@@ -1,41 +1,37 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
 import { symmetricDecrypt } from 'better-auth/crypto';
-import { createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
+import { decodeProtectedHeader } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDb, databaseWork } from '../src/db/client';
+import { jwks } from '../src/db/schema';
 import { readConfig } from '../src/env';
 import worker from '../src/index';
-import { getKeySnapshot } from '../src/jwt/key-cache';
+import { forgetKeySnapshots, getKeySnapshot } from '../src/jwt/key-cache';
 import { privateKeyDecryptions } from '../src/jwt/key-crypto';
 import { keyState, readKeys, rotateSigningKeys, type StoredKey } from '../src/jwt/key-store';
 import { keySourceFor } from '../src/jwt/keys';
 import {
   ISOLATE_KEY_CACHE_MS,
+  ISOLATE_KEY_STALE_LIMIT_MS,
   PUBLISH_AHEAD_MS,
   RETIRED_KEY_RETENTION_MS,
   SIGNING_KEY_LIFETIME_MS,
 } from '../src/jwt/policy';
 import { purgeKeyCaches } from '../src/jwt/routes';
-import { callWorker, type EnvOverrides, signUp, TEST_AUTH_URL, type TestUser, withDb } from './helpers';
+import {
+  callWorker,
+  type EnvOverrides,
+  fetchJwks,
+  signUp,
+  TEST_AUTH_URL,
+  type TestUser,
+  tokenFor,
+  verifyWithJwks,
+  withDb,
+} from './helpers';
 import { TEST_SECRET } from './setup/constants';
 
 const UNREACHABLE_DATABASE: EnvOverrides = { DATABASE_WS_PROXY: '127.0.0.1:1' };
-
-async function jwksDocument(path = '/api/auth/jwks', overrides: EnvOverrides = {}) {
-  const response = await callWorker(path, {}, overrides);
-  expect(response.status).toBe(200);
-  return { response, jwks: (await response.json()) as JSONWebKeySet };
-}
-
-async function tokenFor(user: TestUser, overrides: EnvOverrides = {}): Promise<string> {
-  const response = await callWorker('/api/auth/token', { headers: { cookie: user.cookie } }, overrides);
-  expect(response.status).toBe(200);
-  return ((await response.json()) as { token: string }).token;
-}
-
-function verifyWith(jwks: JSONWebKeySet, token: string) {
-  return jwtVerify(token, createLocalJWKSet(jwks), { issuer: TEST_AUTH_URL, audience: TEST_AUTH_URL });
-}
 
 const keys = () => withDb((db) => readKeys(db));
 const keyIn = async (state: ReturnType<typeof keyState>) => (await keys()).find((key) => keyState(key) === state);
@@ -66,9 +62,9 @@ beforeAll(async () => {
 
 describe('GET /api/auth/jwks', () => {
   it('is cacheable by browsers, CDNs and verifiers, with a strong ETag and open CORS', async () => {
-    const { response, jwks } = await jwksDocument();
+    const { response, jwks } = await fetchJwks();
     expect(response.headers.get('cache-control')).toBe(
-      'public, max-age=300, stale-while-revalidate=300, stale-if-error=43200',
+      'public, max-age=300, stale-while-revalidate=300, stale-if-error=21600',
     );
     expect(response.headers.get('etag')).toMatch(/^"[\w-]{43}"$/);
     expect(response.headers.get('access-control-allow-origin')).toBe('*');
@@ -81,14 +77,14 @@ describe('GET /api/auth/jwks', () => {
   });
 
   it('serves the same document at /.well-known/jwks.json', async () => {
-    const a = await jwksDocument('/api/auth/jwks');
-    const b = await jwksDocument('/.well-known/jwks.json');
+    const a = await fetchJwks('/api/auth/jwks');
+    const b = await fetchJwks('/.well-known/jwks.json');
     expect(b.jwks).toEqual(a.jwks);
     expect(b.response.headers.get('etag')).toBe(a.response.headers.get('etag'));
   });
 
   it('answers If-None-Match with 304 and no body', async () => {
-    const etag = (await jwksDocument()).response.headers.get('etag') as string;
+    const etag = (await fetchJwks()).response.headers.get('etag') as string;
     for (const ifNoneMatch of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
       const response = await callWorker('/api/auth/jwks', { headers: { 'if-none-match': ifNoneMatch } });
       expect(response.status).toBe(304);
@@ -100,32 +96,65 @@ describe('GET /api/auth/jwks', () => {
   });
 
   it('does no database work for the 2nd..Nth request, from the edge cache or the isolate cache', async () => {
-    await jwksDocument();
+    await fetchJwks();
     const before = databaseWork();
-    for (let i = 0; i < 5; i++) await jwksDocument();
+    for (let i = 0; i < 5; i++) await fetchJwks();
     await caches.default.delete(`${TEST_AUTH_URL}/api/auth/jwks`); // the isolate cache alone
-    for (let i = 0; i < 5; i++) await jwksDocument();
+    for (let i = 0; i < 5; i++) await fetchJwks();
     expect(databaseWork()).toEqual(before);
   });
 
   it('keeps serving while the database is unreachable', async () => {
-    const { jwks } = await jwksDocument();
+    const { jwks } = await fetchJwks();
     await caches.default.delete(`${TEST_AUTH_URL}/api/auth/jwks`);
-    const during = await jwksDocument('/api/auth/jwks', UNREACHABLE_DATABASE);
+    const during = await fetchJwks('/api/auth/jwks', UNREACHABLE_DATABASE);
     expect(during.jwks).toEqual(jwks);
+  });
+
+  it('keeps serving from the edge cache to a cold isolate while the database is unreachable', async () => {
+    const { jwks } = await fetchJwks();
+    forgetKeySnapshots(); // a new isolate: only the edge cache has the document
+    const during = await fetchJwks('/api/auth/jwks', UNREACHABLE_DATABASE);
+    expect(during.jwks).toEqual(jwks);
+  });
+
+  it('answers 503 KEYS_UNAVAILABLE when no cache has the keys and the database is unreachable', async () => {
+    forgetKeySnapshots();
+    await caches.default.delete(`${TEST_AUTH_URL}/api/auth/jwks`);
+    const response = await callWorker('/api/auth/jwks', {}, UNREACHABLE_DATABASE);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ code: 'KEYS_UNAVAILABLE', requestId: expect.any(String) });
+  });
+
+  it('answers 503, not 401, for a token request while the database is unreachable', async () => {
+    forgetKeySnapshots();
+    const response = await callWorker('/api/auth/token', { headers: { cookie: user.cookie } }, UNREACHABLE_DATABASE);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ code: 'DATABASE_UNAVAILABLE' });
   });
 
   it('serves an expired isolate copy at once when the database is down, and refreshes in the background', async () => {
     const config = readConfig({ ...env, ...UNREACHABLE_DATABASE } as Env);
     const background: Promise<unknown>[] = [];
-    const source = { ...keySourceFor(config, { waitUntil: (work) => void background.push(work) }) };
-    const fresh = await getKeySnapshot(source);
+    const source = keySourceFor(config, { waitUntil: (work) => void background.push(work) });
+    const fresh = await getKeySnapshot(keySourceFor(readConfig(env), { waitUntil: () => {} }));
     const later = fresh.loadedAt + ISOLATE_KEY_CACHE_MS + 1;
     const stale = await getKeySnapshot(source, later);
     expect(stale).toBe(fresh);
     expect(background.length).toBeGreaterThan(0);
     await Promise.allSettled(background); // the refresh fails against the dead port, and is only logged
     expect(await getKeySnapshot(source)).toBe(fresh);
+  });
+});
+
+describe('the isolate copy past its stale limit', () => {
+  it('is not served: the database must answer', async () => {
+    const config = readConfig({ ...env, ...UNREACHABLE_DATABASE } as Env);
+    const source = keySourceFor(config, { waitUntil: () => {} });
+    forgetKeySnapshots();
+    const fresh = await getKeySnapshot(keySourceFor(readConfig(env), { waitUntil: () => {} }));
+    const tooOld = fresh.loadedAt + ISOLATE_KEY_CACHE_MS + ISOLATE_KEY_STALE_LIMIT_MS;
+    await expect(getKeySnapshot(source, tooOld)).rejects.toThrow();
   });
 });
 
@@ -154,7 +183,7 @@ describe('token issuance after warm-up', () => {
     const after = databaseWork();
     expect(after.queries - work.queries).toBeLessThanOrEqual(1);
     expect(privateKeyDecryptions()).toBe(decryptions);
-    expect((await verifyWith((await jwksDocument()).jwks, token)).payload.sub).toBe(user.id);
+    expect((await verifyWithJwks((await fetchJwks()).jwks, token)).payload.sub).toBe(user.id);
   });
 });
 
@@ -186,7 +215,7 @@ describe('rotation', () => {
     await runCron(published);
     const next = await keyIn('next');
     expect(next).toBeDefined();
-    const { jwks: cachedByVerifier } = await jwksDocument();
+    const { jwks: cachedByVerifier } = await fetchJwks();
     expect(cachedByVerifier.keys.map((key) => key.kid)).toEqual(expect.arrayContaining([old.id, next?.id]));
     expect(decodeProtectedHeader(await tokenFor(user)).kid).toBe(old.id);
 
@@ -201,15 +230,17 @@ describe('rotation', () => {
     expect(decodeProtectedHeader(tokenAfter).kid).toBe(next?.id);
 
     // A verifier holding the JWKS from before the switch verifies new tokens ...
-    expect((await verifyWith(cachedByVerifier, tokenAfter)).payload.sub).toBe(user.id);
+    expect((await verifyWithJwks(cachedByVerifier, tokenAfter)).payload.sub).toBe(user.id);
     // ... and a fresh JWKS still verifies tokens signed before it.
-    expect((await verifyWith((await jwksDocument()).jwks, tokenBefore)).payload.sub).toBe(user.id);
+    expect((await verifyWithJwks((await fetchJwks()).jwks, tokenBefore)).payload.sub).toBe(user.id);
 
     // The retired key leaves the JWKS after its retention.
     await runCron(new Date(published.getTime() + PUBLISH_AHEAD_MS + RETIRED_KEY_RETENTION_MS));
-    const { jwks: afterRetention } = await jwksDocument();
+    const { jwks: afterRetention } = await fetchJwks();
     expect(afterRetention.keys.map((key) => key.kid)).not.toContain(old.id);
-    await expect(verifyWith(afterRetention, tokenBefore)).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
+    await expect(verifyWithJwks(afterRetention, tokenBefore)).rejects.toMatchObject({
+      code: 'ERR_JWKS_NO_MATCHING_KEY',
+    });
   });
 
   it('creates one key when two isolates rotate at once', async () => {
@@ -228,15 +259,18 @@ describe('rotation', () => {
     await purgeKeyCaches(TEST_AUTH_URL);
   });
 
-  it('refuses a second waiting key at the database, even without the lock', async () => {
-    const next = await keyIn('next');
-    if (!next) throw new Error('expected a waiting key');
-    const insertAnother = withDb((db) =>
-      db.execute(
-        `insert into jwks (id, public_key, private_key, created_at) values ('intruder', '{}', 'x', now())` as never,
-      ),
-    );
-    await expect(insertAnother).rejects.toThrow();
+  it('refuses a second signing or waiting key at the database, even without the lock', async () => {
+    const at = new Date(await latestKeyTime());
+    const insert = (activatedAt: Date | null) =>
+      withDb((db) =>
+        db
+          .insert(jwks)
+          .values({ id: crypto.randomUUID(), publicKey: '{}', privateKey: 'x', createdAt: at, activatedAt }),
+      );
+    expect(await keyIn('current')).toBeDefined();
+    await expect(insert(at)).rejects.toMatchObject({ cause: { code: '23505' } });
+    if (!(await keyIn('next'))) await insert(null); // a waiting key, as the cron would leave it
+    await expect(insert(null)).rejects.toMatchObject({ cause: { code: '23505' } });
   });
 
   it('changes JWT_ALG through the same publish-ahead path', async () => {
@@ -252,9 +286,9 @@ describe('rotation', () => {
     await runCron(new Date(start + PUBLISH_AHEAD_MS), rs256);
     const token = await tokenFor(user, rs256);
     expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'RS256', kid: next?.id });
-    const { jwks } = await jwksDocument();
+    const { jwks } = await fetchJwks();
     expect(jwks.keys.find((key) => key.kid === next?.id)).toMatchObject({ kty: 'RSA', alg: 'RS256' });
-    expect((await verifyWith(jwks, token)).payload.sub).toBe(user.id);
+    expect((await verifyWithJwks(jwks, token)).payload.sub).toBe(user.id);
 
     // And back to EdDSA, leaving the default for the other test files.
     await runCron(new Date(start + PUBLISH_AHEAD_MS + 1));

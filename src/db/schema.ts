@@ -80,7 +80,7 @@ export const verification = pgTable(
 );
 
 // Relations let Better Auth read a session and its user in one query
-// (`experimental.joins` in src/auth.ts).
+// (`advanced.database.joins` in src/auth.ts).
 export const userRelations = relations(user, ({ many }) => ({
   sessions: many(session),
   accounts: many(account),

@@ -1,15 +1,18 @@
 import { base64url, type JWK } from 'jose';
 import type { DatabaseHandle } from '../db/client';
 import { decryptPrivateKey, importPrivateKey, type KeySecrets } from './key-crypto';
-import { hasSigningKey, type KeyDatabase, keyState, readKeys, rotateSigningKeys, type StoredKey } from './key-store';
+import { type KeyDatabase, keyState, readKeys, rotateSigningKeys, type StoredKey } from './key-store';
 import type { JwtAlgorithm } from './policy';
-import { ISOLATE_KEY_CACHE_MS, JWKS_STALE_IF_ERROR_SECONDS } from './policy';
+import { ISOLATE_KEY_CACHE_MS, ISOLATE_KEY_STALE_LIMIT_MS } from './policy';
 
 // The in-isolate layer of the key caches: what an isolate read from the `jwks`
 // table, with the signing key already decrypted and imported. Fresh for
-// ISOLATE_KEY_CACHE_MS; after that it is still served while one background
-// refresh runs, and while the database is unreachable (up to the
-// stale-if-error window), so neither the JWKS nor token issuance waits on it.
+// ISOLATE_KEY_CACHE_MS; after that it is still served while a background
+// refresh runs, and while the database is unreachable (up to
+// ISOLATE_KEY_STALE_LIMIT_MS), so neither the JWKS nor token issuance waits.
+//
+// A refresh belongs to the request that started it: Workers cancel a
+// request's I/O when it ends, so no request ever awaits another's refresh.
 
 export interface Signer {
   kid: string;
@@ -37,9 +40,10 @@ export interface KeySource {
 }
 
 const MAX_SNAPSHOTS = 8;
-const STALE_LIMIT_MS = JWKS_STALE_IF_ERROR_SECONDS * 1_000;
+/** At most one background refresh per key store in this window. */
+const BACKGROUND_REFRESH_INTERVAL_MS = 30_000;
 const snapshots = new Map<string, KeySnapshot>();
-const refreshes = new Map<string, Promise<KeySnapshot>>();
+const backgroundRefreshStartedAt = new Map<string, number>();
 
 function publicJwk(key: StoredKey): JWK {
   const jwk = JSON.parse(key.publicKey) as JWK;
@@ -61,9 +65,11 @@ function isUniqueViolation(error: unknown): boolean {
 
 async function loadKeys(db: KeyDatabase, source: KeySource): Promise<StoredKey[]> {
   const keys = await readKeys(db);
-  if (hasSigningKey(keys)) return keys;
+  if (keys.length > 0) return keys;
   // First use of an empty key store: create the first key now rather than
-  // make the first deployment wait for the cron.
+  // make the first deployment wait for the cron. Nobody can have cached a
+  // JWKS yet, so there is nothing to publish ahead of. Any other state
+  // without a signing key is repaired by the cron or `npm run keys:rotate`.
   await rotateSigningKeys(db, { alg: source.alg, secrets: source.secrets }).catch((error) => {
     if (!isUniqueViolation(error)) throw error; // another isolate won the race
   });
@@ -75,7 +81,7 @@ async function refresh(source: KeySource, previous: KeySnapshot | undefined): Pr
   try {
     const keys = await loadKeys(db, source);
     const current = keys.find((key) => keyState(key) === 'current');
-    if (!current) throw new Error('The key store has no signing key.');
+    if (!current) throw new Error('The key store has no signing key; run the rotation (npm run keys:rotate).');
 
     // The same key as before: reuse the imported CryptoKey, no decryption.
     let signer = previous?.signer.kid === current.id ? previous.signer : undefined;
@@ -104,40 +110,35 @@ async function refresh(source: KeySource, previous: KeySnapshot | undefined): Pr
   }
 }
 
-function startRefresh(source: KeySource, previous: KeySnapshot | undefined): Promise<KeySnapshot> {
-  let pending = refreshes.get(source.id);
-  if (!pending) {
-    pending = refresh(source, previous).finally(() => refreshes.delete(source.id));
-    refreshes.set(source.id, pending);
-  }
-  return pending;
+/** Whether an isolate copy is within its fresh lifetime (and may be stored in the edge cache). */
+export function isFresh(snapshot: KeySnapshot, now: number = Date.now()): boolean {
+  return now - snapshot.loadedAt < ISOLATE_KEY_CACHE_MS;
 }
 
 /** The key set for `source`, from this isolate when possible. */
 export async function getKeySnapshot(source: KeySource, now: number = Date.now()): Promise<KeySnapshot> {
   const cached = snapshots.get(source.id);
-  if (!cached) return startRefresh(source, undefined);
+  if (!cached) return refresh(source, undefined);
+  if (isFresh(cached, now)) return cached;
+  if (now - cached.loadedAt >= ISOLATE_KEY_CACHE_MS + ISOLATE_KEY_STALE_LIMIT_MS) return refresh(source, cached);
 
-  const age = now - cached.loadedAt;
-  if (age < ISOLATE_KEY_CACHE_MS) return cached;
-  if (age < STALE_LIMIT_MS) {
-    const background = startRefresh(source, cached).catch((error: unknown) => {
-      console.warn(
-        JSON.stringify({
-          level: 'warn',
-          event: 'key_refresh_failed',
-          error: (error as Error).name,
-          staleSeconds: age / 1000,
-        }),
-      );
-    });
-    source.waitUntil(background);
-    return cached;
+  const lastStarted = backgroundRefreshStartedAt.get(source.id) ?? 0;
+  if (now - lastStarted >= BACKGROUND_REFRESH_INTERVAL_MS) {
+    backgroundRefreshStartedAt.set(source.id, now);
+    source.waitUntil(
+      refresh(source, cached).catch((error: unknown) => {
+        const staleSeconds = Math.round((now - cached.loadedAt) / 1000);
+        console.warn(
+          JSON.stringify({ level: 'warn', event: 'key_refresh_failed', error: (error as Error).name, staleSeconds }),
+        );
+      }),
+    );
   }
-  return startRefresh(source, cached);
+  return cached;
 }
 
 /** Drops this isolate's snapshots, so the next request reads the key store (after a rotation here). */
 export function forgetKeySnapshots(): void {
   snapshots.clear();
+  backgroundRefreshStartedAt.clear();
 }

@@ -27,8 +27,9 @@ export interface KeySecrets {
   previous: string | undefined;
 }
 
-// Same cipher and format as Better Auth's own key encryption (XChaCha20-Poly1305
-// under SHA-256 of the secret), so keys written by either stay readable.
+// Better Auth's cipher (XChaCha20-Poly1305 under SHA-256 of the secret), hex
+// encoded. Better Auth's own jwt plugin additionally wraps the value as a JSON
+// string; we store the bare hex, so its rows and ours are not interchangeable.
 export function encryptPrivateKey(secret: string, privateJwk: JWK): Promise<string> {
   return symmetricEncrypt({ key: secret, data: JSON.stringify(privateJwk) });
 }

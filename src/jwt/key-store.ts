@@ -33,6 +33,8 @@ export interface RotationReport {
   retired: string[];
   deleted: string[];
   reencrypted: string[];
+  /** Keys that neither the current nor the previous secret decrypts. */
+  unreadable: string[];
 }
 
 /** Serializes rotation across isolates, cron runs and the operator command. */
@@ -75,7 +77,14 @@ export async function rotateSigningKeys(
   settings: RotationSettings,
   now: Date = new Date(),
 ): Promise<RotationReport> {
-  const report: RotationReport = { created: [], activated: [], retired: [], deleted: [], reencrypted: [] };
+  const report: RotationReport = {
+    created: [],
+    activated: [],
+    retired: [],
+    deleted: [],
+    reencrypted: [],
+    unreadable: [],
+  };
 
   await db.transaction(async (tx) => {
     await tx.execute(ROTATION_LOCK);
@@ -123,7 +132,14 @@ export async function rotateSigningKeys(
 
     if (settings.secrets.previous) {
       for (const key of await readKeys(tx)) {
-        const { jwk, usedPreviousSecret } = await decryptPrivateKey(key.id, key.privateKey, settings.secrets);
+        // A key neither secret opens is reported, not fatal: the lifecycle
+        // above must keep moving.
+        const opened = await decryptPrivateKey(key.id, key.privateKey, settings.secrets).catch(() => undefined);
+        if (!opened) {
+          report.unreadable.push(key.id);
+          continue;
+        }
+        const { jwk, usedPreviousSecret } = opened;
         if (!usedPreviousSecret) continue;
         const privateKey = await encryptPrivateKey(settings.secrets.current, jwk);
         await tx.update(jwks).set({ privateKey }).where(eq(jwks.id, key.id));
@@ -133,9 +149,4 @@ export async function rotateSigningKeys(
   });
 
   return report;
-}
-
-/** True when the key set has a signing key; the request path only bootstraps when it has none. */
-export function hasSigningKey(keys: StoredKey[]): boolean {
-  return keys.some((key) => keyState(key) === 'current');
 }

@@ -1,13 +1,17 @@
 // How long things live, and why these values fit together.
 //
-// A verifier can hold a JWKS copy for at most MAX_JWKS_STALENESS: our isolate
-// cache, then the edge/browser cache (max-age + stale-while-revalidate, or
-// stale-if-error while we are failing), then the verifier's own cache (jose
-// and PyJWKClient default to 5-10 minutes and refetch on an unknown kid).
+// A verifier can hold a JWKS copy for at most MAX_JWKS_STALENESS:
+//   our isolate copy (fresh for ISOLATE_KEY_CACHE_MS, then served stale for
+//   up to ISOLATE_KEY_STALE_LIMIT_MS while the database cannot be read)
+//   + a downstream cache (browser, CDN, HTTP cache of the verifier) that keeps
+//   it max-age + stale-while-revalidate, or stale-if-error while we fail
+//   + the verifier's own key cache (jose, PyJWKClient and go-oidc keep keys
+//   5-10 minutes and refetch for an unknown kid).
 // Rotation stays invisible to verifiers when
 //   PUBLISH_AHEAD >= MAX_JWKS_STALENESS            (a new key is known before it signs)
 //   RETIRED_KEY_RETENTION >= TOKEN_LIFETIME + MAX_JWKS_STALENESS
 //                                                  (an old key outlives its last token)
+// Both are checked below, when the module loads.
 
 /** Signing algorithms JWT_ALG may name. */
 export const JWT_ALGORITHMS = ['EdDSA', 'RS256'] as const;
@@ -24,14 +28,21 @@ export const TOKEN_LIFETIME_SECONDS = 15 * 60;
 /** Cache-Control for the JWKS and discovery documents, in seconds. */
 export const JWKS_MAX_AGE_SECONDS = 5 * 60;
 export const JWKS_STALE_WHILE_REVALIDATE_SECONDS = 5 * 60;
-export const JWKS_STALE_IF_ERROR_SECONDS = 12 * 60 * 60;
+export const JWKS_STALE_IF_ERROR_SECONDS = 6 * 60 * 60;
 
 /** How long an isolate reuses the key set it read (public keys and the imported signing key). */
 export const ISOLATE_KEY_CACHE_MS = 5 * MINUTE;
+/** How long past that an isolate still serves its copy while the database cannot be read. */
+export const ISOLATE_KEY_STALE_LIMIT_MS = 6 * HOUR;
+/** The longest a verifier keeps keys in its own cache before refetching. */
+const VERIFIER_KEY_CACHE_MS = 10 * MINUTE;
 
-/** Generous upper bound of how old a verifier's JWKS copy can be (see above). */
+/** Upper bound of how old a verifier's JWKS copy can be (see above). */
 export const MAX_JWKS_STALENESS_MS =
-  ISOLATE_KEY_CACHE_MS + (JWKS_MAX_AGE_SECONDS + JWKS_STALE_IF_ERROR_SECONDS) * SECOND + 10 * MINUTE;
+  ISOLATE_KEY_CACHE_MS +
+  ISOLATE_KEY_STALE_LIMIT_MS +
+  Math.max(JWKS_MAX_AGE_SECONDS + JWKS_STALE_WHILE_REVALIDATE_SECONDS, JWKS_STALE_IF_ERROR_SECONDS) * SECOND +
+  VERIFIER_KEY_CACHE_MS;
 
 /** A new key is published this long before it starts signing. */
 export const PUBLISH_AHEAD_MS = DAY;

@@ -1,7 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { AUTH_BASE_PATH } from '../auth';
 import { type AppEnv, readConfig } from '../env';
-import { forgetKeySnapshots, strongEtag } from './key-cache';
+import { forgetKeySnapshots, isFresh, strongEtag } from './key-cache';
 import { keySourceFor, readKeySnapshot } from './keys';
 import { JWKS_MAX_AGE_SECONDS, JWKS_STALE_IF_ERROR_SECONDS, JWKS_STALE_WHILE_REVALIDATE_SECONDS } from './policy';
 
@@ -23,6 +23,8 @@ const CACHE_CONTROL = [
 interface PublicDocument {
   body: string;
   etag: string;
+  /** False for a stale isolate copy: served, but never stored in the edge cache. */
+  cacheable: boolean;
 }
 
 function documentHeaders(etag: string): Headers {
@@ -65,7 +67,7 @@ async function servePublicDocument(
   if (!response) {
     const document = await build();
     response = new Response(document.body, { headers: documentHeaders(document.etag) });
-    c.executionCtx.waitUntil(cache.put(cacheKey, response.clone()));
+    if (document.cacheable) c.executionCtx.waitUntil(cache.put(cacheKey, response.clone()));
   }
   const etag = response.headers.get('etag') ?? '';
   if (matchesEtag(c.req.header('if-none-match'), etag)) {
@@ -79,8 +81,8 @@ export const publicKeyRoutes = new Hono<AppEnv>();
 const serveJwks = (c: Context<AppEnv>) => {
   const config = readConfig(c.env);
   return servePublicDocument(c, `${config.baseURL}${JWKS_PATH}`, async () => {
-    const { body, etag } = await readKeySnapshot(keySourceFor(config, c.executionCtx));
-    return { body, etag };
+    const snapshot = await readKeySnapshot(keySourceFor(config, c.executionCtx));
+    return { body: snapshot.body, etag: snapshot.etag, cacheable: isFresh(snapshot) };
   });
 };
 
@@ -90,17 +92,17 @@ publicKeyRoutes.get(WELL_KNOWN_JWKS_PATH, serveJwks);
 publicKeyRoutes.get(DISCOVERY_PATH, (c) => {
   const config = readConfig(c.env);
   return servePublicDocument(c, `${config.baseURL}${DISCOVERY_PATH}`, async () => {
-    const { algorithms } = await readKeySnapshot(keySourceFor(config, c.executionCtx));
+    const snapshot = await readKeySnapshot(keySourceFor(config, c.executionCtx));
     // Only what we serve: an issuer and its keys. We are not an OpenID
     // provider (no authorize or token endpoint for third parties), but
     // verifier libraries configure themselves from these two fields.
     const body = JSON.stringify({
       issuer: config.baseURL,
       jwks_uri: `${config.baseURL}${JWKS_PATH}`,
-      id_token_signing_alg_values_supported: algorithms,
+      id_token_signing_alg_values_supported: snapshot.algorithms,
       subject_types_supported: ['public'],
       claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'id', 'email', 'name', 'emailVerified'],
     });
-    return { body, etag: await strongEtag(body) };
+    return { body, etag: await strongEtag(body), cacheable: isFresh(snapshot) };
   });
 });

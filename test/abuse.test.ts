@@ -1,0 +1,226 @@
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../src/index';
+import { RATE_LIMITS } from '../src/rate-limit';
+import {
+  callApp,
+  callWorker,
+  countUsersWithEmail,
+  databaseFingerprint,
+  postJson,
+  randomIp,
+  signUp,
+  TEST_AUTH_URL,
+  uniqueEmail,
+} from './helpers';
+
+const json = { 'content-type': 'application/json' };
+
+function signInRequest(email: string, ip: string, extraHeaders: Record<string, string> = {}): RequestInit {
+  return {
+    method: 'POST',
+    headers: { ...json, 'cf-connecting-ip': ip, ...extraHeaders },
+    body: JSON.stringify({ email, password: 'not the password' }),
+  };
+}
+
+async function expectRateLimited(response: Response) {
+  expect(response.status).toBe(429);
+  expect(await response.json()).toMatchObject({ code: 'RATE_LIMITED', requestId: expect.any(String) });
+  const retryAfter = Number(response.headers.get('retry-after'));
+  expect(retryAfter).toBeGreaterThan(0);
+  return retryAfter;
+}
+
+describe('rate limits', () => {
+  it('count sign-ins per IP across separately created Worker instances', async () => {
+    const instances = [createApp(), createApp()];
+    const ip = randomIp();
+    const { limit, windowSeconds } = RATE_LIMITS.signIn.perIp;
+    for (let attempt = 0; attempt < limit; attempt++) {
+      const instance = instances[attempt % 2] as ReturnType<typeof createApp>;
+      const response = await callApp(instance, '/api/auth/sign-in/email', signInRequest(uniqueEmail(), ip));
+      expect(response.status).toBe(401);
+    }
+    for (const instance of instances) {
+      const refused = await callApp(instance, '/api/auth/sign-in/email', signInRequest(uniqueEmail(), ip));
+      expect(await expectRateLimited(refused)).toBeLessThanOrEqual(windowSeconds);
+    }
+    // Another client is not affected.
+    const other = await callWorker('/api/auth/sign-in/email', signInRequest(uniqueEmail(), randomIp()));
+    expect(other.status).toBe(401);
+  });
+
+  it('take the IP from cf-connecting-ip only, whatever X-Forwarded-For says', async () => {
+    const ip = randomIp();
+    for (let attempt = 0; attempt < RATE_LIMITS.signIn.perIp.limit; attempt++) {
+      await callWorker('/api/auth/sign-in/email', signInRequest(uniqueEmail(), ip, { 'x-forwarded-for': randomIp() }));
+    }
+    const spoofed = signInRequest(uniqueEmail(), ip, { 'x-forwarded-for': randomIp(), 'x-real-ip': randomIp() });
+    await expectRateLimited(await callWorker('/api/auth/sign-in/email', spoofed));
+  });
+
+  it('count sign-ins per account, whichever IP they come from', async () => {
+    const user = await signUp();
+    for (let attempt = 0; attempt < RATE_LIMITS.signIn.perAccount.limit; attempt++) {
+      const response = await callWorker('/api/auth/sign-in/email', signInRequest(user.email, randomIp()));
+      expect(response.status).toBe(401);
+    }
+    // Even the right password waits: the account is under attack.
+    const right = await postJson('/api/auth/sign-in/email', { email: user.email, password: user.password });
+    await expectRateLimited(right);
+    expect(right.headers.getSetCookie()).toEqual([]);
+  });
+
+  it('count sign-ups per IP and write nothing for a refused one', async () => {
+    const ip = randomIp();
+    const body = (email: string) => ({ email, password: 'a good long password', name: 'Mass Signup' });
+    for (let attempt = 0; attempt < RATE_LIMITS.signUp.perIp.limit; attempt++) {
+      const response = await postJson('/api/auth/sign-up/email', body(uniqueEmail()), { 'cf-connecting-ip': ip });
+      expect(response.status).toBe(200);
+    }
+    const email = uniqueEmail('refused');
+    await expectRateLimited(await postJson('/api/auth/sign-up/email', body(email), { 'cf-connecting-ip': ip }));
+    expect(await countUsersWithEmail(email)).toBe(0);
+  });
+
+  it('count password reset requests per IP', async () => {
+    const ip = randomIp();
+    for (let attempt = 0; attempt < RATE_LIMITS.passwordResetRequest.perIp.limit; attempt++) {
+      await postJson('/api/auth/request-password-reset', { email: uniqueEmail() }, { 'cf-connecting-ip': ip });
+    }
+    const refused = await postJson(
+      '/api/auth/request-password-reset',
+      { email: uniqueEmail() },
+      { 'cf-connecting-ip': ip },
+    );
+    await expectRateLimited(refused);
+  });
+
+  it('count token requests per session', async () => {
+    const user = await signUp();
+    const headers = { authorization: `Bearer ${user.sessionToken}` };
+    for (let attempt = 0; attempt < RATE_LIMITS.token.perAccount.limit; attempt++) {
+      const response = await callWorker('/api/auth/token', { headers });
+      expect(response.status).toBe(200);
+    }
+    await expectRateLimited(await callWorker('/api/auth/token', { headers }));
+  });
+});
+
+describe('origins', () => {
+  it('refuses a sign-up from a foreign origin with 403 and writes nothing', async () => {
+    const before = await databaseFingerprint();
+    const response = await postJson(
+      '/api/auth/sign-up/email',
+      { email: uniqueEmail(), password: 'a good long password', name: 'CSRF' },
+      { origin: 'https://evil.example' },
+    );
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ code: 'INVALID_ORIGIN', requestId: expect.any(String) });
+    expect(await databaseFingerprint()).toBe(before);
+  });
+
+  it('refuses a cross-site sign-in even without an Origin header (login CSRF)', async () => {
+    const user = await signUp();
+    const request = signInRequest(user.email, randomIp(), { 'sec-fetch-site': 'cross-site' });
+    const headers = new Headers(request.headers);
+    headers.set('origin', 'null');
+    const response = await callWorker('/api/auth/sign-in/email', { ...request, headers });
+    expect(response.status).toBe(403);
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+
+  it('accepts origins listed in TRUSTED_ORIGINS, and clients that send no Origin', async () => {
+    const user = await signUp();
+    const body = { email: user.email, password: user.password };
+    const trusted = await postJson(
+      '/api/auth/sign-in/email',
+      body,
+      { origin: 'https://app.example.com' },
+      {
+        TRUSTED_ORIGINS: 'https://app.example.com',
+      },
+    );
+    expect(trusted.status).toBe(200);
+    const untrusted = await postJson('/api/auth/sign-in/email', body, { origin: 'https://app.example.com' });
+    expect(untrusted.status).toBe(403);
+
+    const server = await callWorker('/api/auth/sign-in/email', {
+      method: 'POST',
+      headers: { ...json, origin: '' },
+      body: JSON.stringify(body),
+    });
+    expect(server.status).toBe(200);
+  });
+
+  it('refuses a cookie-carrying request without an Origin', async () => {
+    const user = await signUp();
+    const response = await callWorker('/api/auth/sign-out', {
+      method: 'POST',
+      headers: { ...json, cookie: user.cookie, origin: '' },
+      body: '{}',
+    });
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ code: 'MISSING_OR_NULL_ORIGIN' });
+  });
+
+  it('refuses a callbackURL on a foreign origin (no open redirect)', async () => {
+    const user = await signUp();
+    const response = await postJson('/api/auth/sign-in/email', {
+      email: user.email,
+      password: user.password,
+      callbackURL: 'https://evil.example/steal',
+    });
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ code: 'INVALID_CALLBACK_URL' });
+  });
+});
+
+describe('cookies and caching', () => {
+  it('sets session cookies HttpOnly, SameSite=Lax, Secure and __Secure- on https', async () => {
+    const user = await signUp();
+    const response = await postJson('/api/auth/sign-in/email', { email: user.email, password: user.password });
+    const session = response.headers.getSetCookie().find((cookie) => cookie.includes('session_token='));
+    expect(session).toMatch(/^__Secure-better-auth\.session_token=/);
+    expect(session).toMatch(/; HttpOnly/i);
+    expect(session).toMatch(/; Secure/i);
+    expect(session).toMatch(/; SameSite=Lax/i);
+  });
+
+  it('drops Secure and the prefix on plain-http localhost, for development', async () => {
+    const local = { BETTER_AUTH_URL: 'http://localhost:8787' };
+    const email = uniqueEmail();
+    const response = await postJson(
+      '/api/auth/sign-up/email',
+      { email, password: 'a good long password', name: 'Local' },
+      { origin: 'http://localhost:8787' },
+      local,
+    );
+    const session = response.headers.getSetCookie().find((cookie) => cookie.includes('session_token='));
+    expect(session).toMatch(/^better-auth\.session_token=/);
+    expect(session).not.toMatch(/; Secure/i);
+  });
+
+  it('marks every credential response no-store', async () => {
+    const user = await signUp();
+    const responses = [
+      await postJson('/api/auth/sign-up/email', { email: uniqueEmail(), password: 'a good long password', name: 'N' }),
+      await postJson('/api/auth/sign-in/email', { email: user.email, password: user.password }),
+      await callWorker('/api/auth/session', { headers: { cookie: user.cookie } }),
+      await callWorker('/api/auth/token', { headers: { cookie: user.cookie } }),
+    ];
+    for (const response of responses) {
+      expect(response.status).toBe(200);
+      expect(response.headers.get('cache-control')).toBe('no-store');
+    }
+  });
+});
+
+it('is not fooled by a trusted-looking Origin prefix', async () => {
+  const response = await postJson(
+    '/api/auth/sign-up/email',
+    { email: uniqueEmail(), password: 'a good long password', name: 'Prefix' },
+    { origin: `${TEST_AUTH_URL}.evil.example` },
+  );
+  expect(response.status).toBe(403);
+});
