@@ -1,7 +1,15 @@
 // `npm run keys:rotate`: moves the signing-key lifecycle forward now, exactly as
-// the hourly cron does (src/jwt/key-store.ts), against the configured database:
-// DATABASE_URL from the environment or .dev.vars, else the embedded dev database.
+// the hourly cron does (src/jwt/key-store.ts).
+//
+// Production: DATABASE_URL, BETTER_AUTH_SECRET and JWT_ALG from the environment
+// (.dev.vars is not read then, so no development value leaks in):
+//   DATABASE_URL=... BETTER_AUTH_SECRET=... JWT_ALG=EdDSA npm run keys:rotate
+// Development: .dev.vars and the environment, else the embedded dev database.
+//
+// `npm run keys:rotate -- --revoke <kid>` deletes a compromised key first; the
+// rotation then makes the waiting key (or a new one) sign at once.
 import { existsSync, readFileSync } from 'node:fs';
+import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import * as schema from '../src/db/schema.ts';
@@ -36,8 +44,24 @@ async function printKeys(db: KeyDatabase): Promise<void> {
   console.table(rows);
 }
 
+function parseArguments(): { revoke: string | undefined } {
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--revoke');
+  if (at === -1) return { revoke: undefined };
+  const kid = args[at + 1];
+  if (!kid) fail('--revoke needs the kid of the key to remove.');
+  return { revoke: kid };
+}
+
 async function main(): Promise<void> {
-  const vars = loadLocalVariables();
+  const { revoke } = parseArguments();
+  const production = Boolean(process.env.DATABASE_URL);
+  const vars = production ? (process.env as Record<string, string>) : loadLocalVariables();
+  if (production && !vars.JWT_ALG) {
+    fail(
+      "Set JWT_ALG to the deployment's value (EdDSA or RS256): rotating with another one starts an algorithm change.",
+    );
+  }
   const stops: Array<() => Promise<void>> = [];
   let databaseUrl = vars.DATABASE_URL;
   let secret = vars.BETTER_AUTH_SECRET;
@@ -64,6 +88,11 @@ async function main(): Promise<void> {
   stops.unshift(() => client.end());
   try {
     const db = drizzle({ client, schema }) as unknown as KeyDatabase;
+    if (revoke) {
+      const removed = await db.delete(schema.jwks).where(eq(schema.jwks.id, revoke)).returning({ id: schema.jwks.id });
+      if (removed.length === 0) fail(`No key ${revoke}.`);
+      log(`Removed key ${revoke}; its tokens stop verifying as JWKS caches expire (about 10 minutes at the edge).`);
+    }
     const report = await rotateSigningKeys(db, {
       alg,
       secrets: { current: secret, previous: vars.BETTER_AUTH_PREVIOUS_SECRET },
