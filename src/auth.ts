@@ -8,6 +8,8 @@ import type { AppConfig } from './env';
 import type { KeySource } from './jwt/key-cache';
 import { signWithCurrentKey } from './jwt/keys';
 import { TOKEN_LIFETIME_SECONDS } from './jwt/policy';
+import { providerCallGuard } from './oauth/provider-calls';
+import { socialProvidersFor } from './oauth/providers';
 
 export const AUTH_BASE_PATH = '/api/auth';
 
@@ -25,6 +27,24 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource) {
     trustedOrigins: config.trustedOrigins,
     database: drizzleAdapter(db, { provider: 'pg', schema }),
     emailAndPassword: { enabled: true },
+    socialProviders: socialProvidersFor(config.oauthProviders),
+    account: {
+      accountLinking: {
+        // A provider sign-in joins an existing user with the same email only
+        // when the provider says, on this sign-in, that it verified the email
+        // (Google's email_verified, GitHub's and Discord's verified flags).
+        // No provider is trusted by name.
+        trustedProviders: [],
+        // Better Auth's default, made explicit: never join a user whose own
+        // email was never proven (a password sign-up). Otherwise whoever
+        // registered an address first, with a password, would share the
+        // account of its real owner signing in with Google.
+        requireLocalEmailVerified: true,
+      },
+      // We only need who the user is; the provider tokens Better Auth keeps
+      // are encrypted with BETTER_AUTH_SECRET rather than stored readable.
+      encryptOAuthTokens: true,
+    },
     telemetry: { enabled: false },
     advanced: {
       // A session read is one query (session joined with its user), not two.
@@ -53,6 +73,7 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource) {
           sign: (payload, header) => signWithCurrentKey(keys, payload, header),
         },
       }),
+      providerCallGuard(),
     ],
   });
 }
