@@ -8,6 +8,7 @@ import { AppError, ErrorCode, errorBody } from './errors';
 import { MAX_BODY_BYTES, signInBody, signUpBody, validateJsonBody } from './input';
 import { publicKeyRoutes } from './jwt/routes';
 import { requestLog, withAuth } from './middleware';
+import { oauthRoutes } from './oauth/routes';
 import { scheduled } from './scheduled';
 
 const app = new Hono<AppEnv>();
@@ -49,6 +50,7 @@ app.get('/api/me', async (c) => {
 
 app.post(`${AUTH_BASE_PATH}/sign-up/email`, validateJsonBody(signUpBody));
 app.post(`${AUTH_BASE_PATH}/sign-in/email`, validateJsonBody(signInBody));
+app.route(AUTH_BASE_PATH, oauthRoutes);
 
 // The documented name for Better Auth's /get-session; same handler, same answer.
 app.get(`${AUTH_BASE_PATH}/session`, (c) => {
