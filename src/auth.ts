@@ -9,6 +9,8 @@ import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './input';
 import type { KeySource } from './jwt/key-cache';
 import { signWithCurrentKey } from './jwt/keys';
 import { TOKEN_LIFETIME_SECONDS } from './jwt/policy';
+import { providerCallGuard } from './oauth/provider-calls';
+import { socialProvidersFor } from './oauth/providers';
 
 export const AUTH_BASE_PATH = '/api/auth';
 
@@ -39,6 +41,24 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource) {
     // Replaced by shared limits (src/rate-limit.ts): Better Auth's limiter
     // counts in isolate memory, which limits nothing across the fleet.
     rateLimit: { enabled: false },
+    socialProviders: socialProvidersFor(config.oauthProviders),
+    account: {
+      accountLinking: {
+        // A provider sign-in joins an existing user with the same email only
+        // when the provider says, on this sign-in, that it verified the email
+        // (Google's email_verified, GitHub's and Discord's verified flags).
+        // No provider is trusted by name.
+        trustedProviders: [],
+        // Better Auth's default, made explicit: never join a user whose own
+        // email was never proven (a password sign-up). Otherwise whoever
+        // registered an address first, with a password, would share the
+        // account of its real owner signing in with Google.
+        requireLocalEmailVerified: true,
+      },
+      // We only need who the user is; the provider tokens Better Auth keeps
+      // are encrypted with BETTER_AUTH_SECRET rather than stored readable.
+      encryptOAuthTokens: true,
+    },
     telemetry: { enabled: false },
     // Better Auth still answers its own 4xx errors; anything unexpected (a
     // database fault, a bug) is thrown to app.onError, which maps it once.
@@ -76,6 +96,7 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource) {
           sign: (payload, header) => signWithCurrentKey(keys, payload, header),
         },
       }),
+      providerCallGuard(),
     ],
   });
 }

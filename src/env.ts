@@ -4,6 +4,12 @@ import type { Database } from './db/client';
 import { AppError, ErrorCode } from './errors';
 import { MIN_SECRET_LENGTH } from './jwt/key-crypto';
 import { JWT_ALGORITHMS, type JwtAlgorithm } from './jwt/policy';
+import {
+  clientIdVariable,
+  clientSecretVariable,
+  OAUTH_PROVIDERS,
+  type OAuthCredentialsByProvider,
+} from './oauth/providers';
 
 /** The Hono environment of this app: bindings plus per-request variables. */
 export interface AppEnv {
@@ -34,6 +40,8 @@ export interface AppConfig {
   jwtAudience: string;
   /** Origins allowed to call state-changing endpoints: baseURL's origin first. */
   trustedOrigins: string[];
+  /** Sign-in providers with both a client id and a secret; the others are off. */
+  oauthProviders: OAuthCredentialsByProvider;
 }
 
 /** Shipped in .dev.vars.example; refused so that nobody deploys it. */
@@ -91,6 +99,34 @@ const configSchema = z.object({
   TRUSTED_ORIGINS: originList.optional(),
 });
 
+/**
+ * A provider is on when both of its variables are set and off when neither is.
+ * One without the other is a mistake (a secret not yet put, a typo in a name)
+ * that would otherwise surface as a provider silently missing.
+ */
+function readOAuthProviders(vars: Record<string, string | undefined>): {
+  providers: OAuthCredentialsByProvider;
+  problems: string[];
+} {
+  const providers: OAuthCredentialsByProvider = {};
+  const problems: string[] = [];
+  for (const provider of OAUTH_PROVIDERS) {
+    const idVariable = clientIdVariable(provider);
+    const secretVariable = clientSecretVariable(provider);
+    const clientId = optional(vars[idVariable]);
+    const clientSecret = optional(vars[secretVariable]);
+    if (clientId && clientSecret) {
+      providers[provider.id] = { clientId, clientSecret };
+    } else if (clientId || clientSecret) {
+      const [missing, present] = clientId ? [secretVariable, idVariable] : [idVariable, secretVariable];
+      problems.push(
+        `${missing} is not set while ${present} is: set both to offer ${provider.name} sign-in, or neither`,
+      );
+    }
+  }
+  return { providers, problems };
+}
+
 const configCache = new WeakMap<object, AppConfig>();
 
 /**
@@ -113,8 +149,12 @@ export function readConfig(env: Env): AppConfig {
     JWT_AUDIENCE: optional(vars.JWT_AUDIENCE),
     TRUSTED_ORIGINS: optional(vars.TRUSTED_ORIGINS),
   });
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
+  const oauth = readOAuthProviders(vars);
+  if (!parsed.success || oauth.problems.length > 0) {
+    const problems = [
+      ...(parsed.error?.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`) ?? []),
+      ...oauth.problems,
+    ];
     throw new AppError(500, ErrorCode.SERVER_MISCONFIGURED, `Server misconfigured: ${problems.join('; ')}.`);
   }
 
@@ -129,6 +169,7 @@ export function readConfig(env: Env): AppConfig {
     jwtAlg: values.JWT_ALG,
     jwtAudience: values.JWT_AUDIENCE ?? baseURL,
     trustedOrigins: [...new Set([new URL(baseURL).origin, ...(values.TRUSTED_ORIGINS ?? [])])],
+    oauthProviders: oauth.providers,
   };
   configCache.set(env, config);
   return config;

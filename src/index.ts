@@ -4,7 +4,7 @@ import { requestId } from 'hono/request-id';
 import { AUTH_BASE_PATH } from './auth';
 import { createDb } from './db/client';
 import { type AppEnv, readConfig } from './env';
-import { AppError, databaseUnavailable, ErrorCode, toErrorResponse, withErrorShape } from './errors';
+import { AppError, databaseUnavailable, ErrorCode, toErrorResponse } from './errors';
 import {
   changeEmailBody,
   changePasswordBody,
@@ -19,7 +19,8 @@ import {
   verificationEmailBody,
 } from './input';
 import { publicKeyRoutes } from './jwt/routes';
-import { refuseForeignOrigins, requestLog, withAuth } from './middleware';
+import { forwardToAuth, refuseForeignOrigins, requestLog, withAuth } from './middleware';
+import { oauthRoutes } from './oauth/routes';
 import { RATE_LIMITS, RateLimiter, rateLimit } from './rate-limit';
 import { scheduled } from './scheduled';
 
@@ -92,6 +93,7 @@ export function createApp() {
   app.post(auth('/change-email'), validateJsonBody(changeEmailBody));
   app.post(auth('/send-verification-email'), validateJsonBody(verificationEmailBody));
   app.get(auth('/token'), rateLimit(RATE_LIMITS.token));
+  app.route(AUTH_BASE_PATH, oauthRoutes);
 
   // The documented name for Better Auth's /get-session; same handler, same answer.
   app.get(auth('/session'), (c) => {
@@ -111,19 +113,6 @@ export function createApp() {
   app.onError((error, c) => toErrorResponse(error, c.var.requestId));
 
   return app;
-}
-
-async function forwardToAuth(vars: AppEnv['Variables'], request: Request): Promise<Response> {
-  const answer = await vars.auth.handler(request);
-  // Better Auth turns some database failures into a 500, others into "no
-  // session" (401, or null): any answer computed without the database is wrong.
-  if (vars.failedToReachDatabase()) throw databaseUnavailable();
-  const response = await withErrorShape(answer, vars.requestId);
-  // Auth answers carry sessions and tokens: no shared or browser cache keeps them.
-  if (response.headers.has('cache-control')) return response;
-  const headers = new Headers(response.headers);
-  headers.set('cache-control', 'no-store');
-  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
 
 export const app = createApp();

@@ -94,7 +94,17 @@ export const signInBody = z.object({
   rememberMe,
 });
 
-function describeIssues(error: z.ZodError): string {
+/**
+ * The query of GET /api/auth/sign-in/:provider. Where these URLs may point
+ * (relative, or an origin in TRUSTED_ORIGINS) is Better Auth's check.
+ */
+export const socialSignInQuery = z.object({
+  callbackURL,
+  errorCallbackURL: callbackURL,
+  newUserCallbackURL: callbackURL,
+});
+
+export function describeIssues(error: z.ZodError): string {
   return error.issues
     .map((issue) => {
       const field = issue.path.join('.');

@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { createAuth } from './auth';
 import { createDb } from './db/client';
 import { type AppEnv, readConfig } from './env';
-import { AppError, ErrorCode } from './errors';
+import { AppError, databaseUnavailable, ErrorCode, withErrorShape } from './errors';
 import { keySourceFor } from './jwt/keys';
 
 /**
@@ -72,3 +72,20 @@ export const requestLog: MiddlewareHandler<AppEnv> = async function requestLog(c
     }),
   );
 };
+
+/**
+ * Hands a request to Better Auth and gives its answer our guarantees: our
+ * error shape, no caching of credentials, and 503 when the database failed.
+ */
+export async function forwardToAuth(vars: AppEnv['Variables'], request: Request): Promise<Response> {
+  const answer = await vars.auth.handler(request);
+  // Better Auth turns some database failures into a 500, others into "no
+  // session" (401, or null): any answer computed without the database is wrong.
+  if (vars.failedToReachDatabase()) throw databaseUnavailable();
+  const response = await withErrorShape(answer, vars.requestId);
+  // Auth answers carry sessions and tokens: no shared or browser cache keeps them.
+  if (response.headers.has('cache-control')) return response;
+  const headers = new Headers(response.headers);
+  headers.set('cache-control', 'no-store');
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}

@@ -25,6 +25,22 @@ const cases: Array<{ variable: string; overrides: EnvOverrides; secretValue?: st
   { variable: 'JWT_ALG', overrides: { JWT_ALG: 'HS256' } },
   { variable: 'TRUSTED_ORIGINS', overrides: { TRUSTED_ORIGINS: 'https://app.example.com, ftp://files' } },
   { variable: 'DATABASE_WS_PROXY', overrides: { DATABASE_WS_PROXY: 'not a host' } },
+  // A provider is on with both of its variables, off with neither; one alone is a mistake.
+  {
+    variable: 'GOOGLE_CLIENT_SECRET',
+    overrides: { GOOGLE_CLIENT_ID: 'id-only-123.apps.googleusercontent.com' },
+    secretValue: 'id-only-123',
+  },
+  {
+    variable: 'GITHUB_CLIENT_ID',
+    overrides: { GITHUB_CLIENT_SECRET: 'github-secret-without-an-id' },
+    secretValue: 'github-secret-without-an-id',
+  },
+  {
+    variable: 'DISCORD_CLIENT_SECRET',
+    overrides: { DISCORD_CLIENT_ID: '1234567890123456789', DISCORD_CLIENT_SECRET: '   ' },
+    secretValue: '1234567890123456789',
+  },
 ];
 
 describe('misconfiguration', () => {

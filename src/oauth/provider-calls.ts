@@ -1,0 +1,107 @@
+import type { BetterAuthPlugin } from 'better-auth';
+import { type OAuth2Tokens, type OAuthProvider, verifyProviderIdToken } from 'better-auth/oauth2';
+
+/**
+ * How long one provider step of a sign-in may take: the code exchange, or
+ * reading the user (for Google: fetching its signing keys; for GitHub: the
+ * profile and the email list). Providers answer in well under a second; past
+ * this the user gets an error redirect instead of a hanging page.
+ */
+export const PROVIDER_CALL_TIMEOUT_MS = 5_000;
+
+class ProviderTimeoutError extends Error {
+  constructor(providerId: string, step: string) {
+    super(`${providerId} did not answer the ${step} within ${PROVIDER_CALL_TIMEOUT_MS} ms`);
+    this.name = 'ProviderTimeoutError';
+  }
+}
+
+/**
+ * Better Auth's provider fetches carry no timeout and take no signal, so the
+ * wait is bounded here instead: past the deadline the sign-in fails. The
+ * abandoned subrequest cannot be aborted from here; the runtime drops it with
+ * the request once the response is sent.
+ */
+async function withinDeadline<T>(providerId: string, step: string, work: () => Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ProviderTimeoutError(providerId, step)), PROVIDER_CALL_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([work(), deadline]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
+function logProviderProblem(event: string, providerId: string, error?: unknown): void {
+  // The provider id and the error's type only: messages can quote tokens or codes.
+  console.warn(
+    JSON.stringify({
+      level: 'warn',
+      event,
+      provider: providerId,
+      ...(error instanceof Error ? { error: error.name } : {}),
+    }),
+  );
+}
+
+function guardProvider(provider: OAuthProvider): OAuthProvider {
+  const refresh = provider.refreshAccessToken;
+  return {
+    ...provider,
+    // A throw here is caught by Better Auth and becomes ?error=invalid_code.
+    validateAuthorizationCode: (data) =>
+      withinDeadline(provider.id, 'code exchange', () => provider.validateAuthorizationCode(data)),
+
+    // Better Auth lets a throw from getUserInfo escape as a 500; null makes it
+    // redirect with ?error=unable_to_get_user_info instead.
+    getUserInfo: async (tokens) => {
+      try {
+        return await withinDeadline(provider.id, 'user lookup', async () => {
+          if (!(await idTokenIsAuthentic(provider, tokens))) {
+            logProviderProblem('oauth_id_token_rejected', provider.id);
+            return null;
+          }
+          return provider.getUserInfo(tokens);
+        });
+      } catch (error) {
+        logProviderProblem('oauth_user_lookup_failed', provider.id, error);
+        return null;
+      }
+    },
+
+    refreshAccessToken:
+      refresh &&
+      ((refreshToken, context) => withinDeadline(provider.id, 'token refresh', () => refresh(refreshToken, context))),
+  };
+}
+
+/**
+ * In the code flow Better Auth reads the id_token's claims (Google's email and
+ * email_verified) without checking its signature, as OpenID Connect permits for
+ * a token received straight from the token endpoint over TLS. We check it
+ * anyway against the provider's published keys, issuer, audience (our client
+ * id) and age, with the same verifier Better Auth uses for client-sent
+ * id_tokens: a misbehaving or impersonated token endpoint cannot choose who
+ * signs in. Providers without an id_token (GitHub, Discord) pass through.
+ * (verifyProviderIdToken refuses every token of a provider configured with
+ * `disableIdTokenSignIn`; providers.ts never sets it.)
+ */
+async function idTokenIsAuthentic(
+  provider: OAuthProvider,
+  tokens: OAuth2Tokens & { expectedIdTokenNonce?: string },
+): Promise<boolean> {
+  if (!tokens.idToken || !provider.idToken) return true;
+  return verifyProviderIdToken(provider, tokens.idToken, tokens.expectedIdTokenNonce);
+}
+
+/** Bounds every provider call and verifies id_tokens; see the functions above. */
+export function providerCallGuard() {
+  return {
+    id: 'provider-call-guard',
+    init(context) {
+      return { context: { socialProviders: context.socialProviders.map(guardProvider) } };
+    },
+  } satisfies BetterAuthPlugin;
+}

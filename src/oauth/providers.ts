@@ -1,0 +1,60 @@
+import type { BetterAuthOptions } from 'better-auth';
+import type { SocialProviderList } from 'better-auth/social-providers';
+
+// The sign-in providers this Worker offers. Each is Better Auth's own provider
+// (authorization URL, token exchange, profile mapping); what we add is the
+// configuration and the guard in provider-calls.ts. To offer another provider
+// Better Auth supports: add an entry here, its two variables to
+// .dev.vars.example (then `npm run types`), and a README row.
+
+interface OAuthProviderEntry {
+  /** Better Auth's provider id: the `:provider` in /sign-in/:provider and /callback/:provider. */
+  id: SocialProviderList[number];
+  /** For people: messages and docs. */
+  name: string;
+  /** `<envPrefix>_CLIENT_ID` and `<envPrefix>_CLIENT_SECRET` turn the provider on. */
+  envPrefix: string;
+}
+
+export const OAUTH_PROVIDERS = [
+  { id: 'google', name: 'Google', envPrefix: 'GOOGLE' },
+  { id: 'github', name: 'GitHub', envPrefix: 'GITHUB' },
+  { id: 'discord', name: 'Discord', envPrefix: 'DISCORD' },
+] as const satisfies readonly OAuthProviderEntry[];
+
+export type OAuthProviderId = (typeof OAUTH_PROVIDERS)[number]['id'];
+
+export interface OAuthCredentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+/** The providers that are configured; an absent key means the provider is off. */
+export type OAuthCredentialsByProvider = Partial<Record<OAuthProviderId, OAuthCredentials>>;
+
+export function clientIdVariable(provider: OAuthProviderEntry): string {
+  return `${provider.envPrefix}_CLIENT_ID`;
+}
+
+export function clientSecretVariable(provider: OAuthProviderEntry): string {
+  return `${provider.envPrefix}_CLIENT_SECRET`;
+}
+
+export function isConfiguredProvider(
+  credentials: OAuthCredentialsByProvider,
+  providerId: string,
+): providerId is OAuthProviderId {
+  return Object.hasOwn(credentials, providerId);
+}
+
+/** Better Auth's `socialProviders` option: only the configured providers exist for it. */
+export function socialProvidersFor(
+  credentials: OAuthCredentialsByProvider,
+): NonNullable<BetterAuthOptions['socialProviders']> {
+  const providers: NonNullable<BetterAuthOptions['socialProviders']> = {};
+  for (const { id } of OAUTH_PROVIDERS) {
+    const configured = credentials[id];
+    if (configured) providers[id] = { clientId: configured.clientId, clientSecret: configured.clientSecret };
+  }
+  return providers;
+}
