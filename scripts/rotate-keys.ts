@@ -9,7 +9,6 @@
 // `npm run keys:rotate -- --revoke <kid>` deletes a compromised key first; the
 // rotation then makes the waiting key (or a new one) sign at once.
 import { existsSync, readFileSync } from 'node:fs';
-import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import * as schema from '../src/db/schema.ts';
@@ -88,15 +87,16 @@ async function main(): Promise<void> {
   stops.unshift(() => client.end());
   try {
     const db = drizzle({ client, schema }) as unknown as KeyDatabase;
+    const report = await rotateSigningKeys(
+      db,
+      { alg, secrets: { current: secret, previous: vars.BETTER_AUTH_PREVIOUS_SECRET } },
+      new Date(),
+      { revoke },
+    );
     if (revoke) {
-      const removed = await db.delete(schema.jwks).where(eq(schema.jwks.id, revoke)).returning({ id: schema.jwks.id });
-      if (removed.length === 0) fail(`No key ${revoke}.`);
-      log(`Removed key ${revoke}; its tokens stop verifying as JWKS caches expire (about 10 minutes at the edge).`);
+      log(`Removed key ${revoke}. Isolates may sign with it for up to 5 minutes more (6 hours if they cannot`);
+      log('read the database); verifiers accept it until their copy of the JWKS expires (see README, Key rotation).');
     }
-    const report = await rotateSigningKeys(db, {
-      alg,
-      secrets: { current: secret, previous: vars.BETTER_AUTH_PREVIOUS_SECRET },
-    });
     console.log(JSON.stringify(report, null, 2));
     await printKeys(db);
     log('Workers pick up the change within 5 minutes (isolate cache); edge copies of the JWKS within their max-age.');

@@ -32,7 +32,9 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource) {
     basePath: AUTH_BASE_PATH,
     secret: config.secret,
     trustedOrigins: config.trustedOrigins,
-    database: drizzleAdapter(db, { provider: 'pg', schema }),
+    // One transaction per operation: a sign-up whose connection drops halfway
+    // leaves no user without an account.
+    database: drizzleAdapter(db, { provider: 'pg', schema, transaction: true }),
     emailAndPassword: {
       enabled: true,
       minPasswordLength: MIN_PASSWORD_LENGTH,

@@ -171,6 +171,15 @@ export function readConfig(env: Env): AppConfig {
     trustedOrigins: [...new Set([new URL(baseURL).origin, ...(values.TRUSTED_ORIGINS ?? [])])],
     oauthProviders: oauth.providers,
   };
+  // A deployment that lost the binding (a wrangler.toml [env] section does not
+  // inherit it) would otherwise run without rate limits.
+  if (!(env as { RATE_LIMITER?: unknown }).RATE_LIMITER) {
+    throw new AppError(
+      500,
+      ErrorCode.SERVER_MISCONFIGURED,
+      'Server misconfigured: the RATE_LIMITER binding is missing.',
+    );
+  }
   configCache.set(env, config);
   return config;
 }

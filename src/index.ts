@@ -34,7 +34,7 @@ export function createApp() {
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
 
-  app.get('/health/db', async (c) => {
+  app.get('/health/db', rateLimit(RATE_LIMITS.healthCheck), async (c) => {
     const { db, close } = createDb(readConfig(c.env));
     const started = Date.now();
     try {

@@ -7,6 +7,9 @@ import { AppError, ErrorCode } from './errors';
 // the body. Better Auth alone accepts a 5,000-character email or a 200 KB
 // name; these keep rows small and reject nonsense with a clear 400.
 
+/** Methods that carry a body and may change state. */
+export const STATE_CHANGING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
 /** Largest request body any /api/* endpoint reads. */
 export const MAX_BODY_BYTES = 64 * 1024;
 /** RFC 5321: a forward path is at most 256 octets including the angle brackets. */
@@ -175,7 +178,7 @@ function findBadString(value: unknown, path: string, depth: number): string | un
  * be a JSON object of bounded depth whose strings are bounded and NUL-free.
  */
 export const checkJsonBody: MiddlewareHandler<AppEnv> = async function checkJsonBody(c, next) {
-  if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(c.req.method)) return next();
+  if (!STATE_CHANGING_METHODS.has(c.req.method)) return next();
   const text = await c.req.raw.clone().text();
   if (text.trim() === '') return next();
   const body = await readJsonObject(c.req.raw);

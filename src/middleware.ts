@@ -3,6 +3,7 @@ import { createAuth } from './auth';
 import { createDb } from './db/client';
 import { type AppEnv, readConfig } from './env';
 import { AppError, databaseUnavailable, ErrorCode, withErrorShape } from './errors';
+import { STATE_CHANGING_METHODS } from './input';
 import { keySourceFor } from './jwt/keys';
 
 /**
@@ -24,8 +25,6 @@ export const withAuth: MiddlewareHandler<AppEnv> = async function withAuth(c, ne
   }
 };
 
-const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
 /**
  * Refuses state-changing requests that a browser sent from a foreign site.
  * Better Auth checks the Origin only when cookies are sent; this also stops
@@ -34,7 +33,7 @@ const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * Auth still refuses those that carry cookies.
  */
 export const refuseForeignOrigins: MiddlewareHandler<AppEnv> = async function refuseForeignOrigins(c, next) {
-  if (!STATE_CHANGING.has(c.req.method)) return next();
+  if (!STATE_CHANGING_METHODS.has(c.req.method)) return next();
   const origin = c.req.header('origin');
   const crossSite = c.req.header('sec-fetch-site') === 'cross-site';
   if (origin === undefined && !crossSite) return next();

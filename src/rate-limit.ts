@@ -4,10 +4,11 @@ import type { AppEnv } from './env';
 import { AppError, ErrorCode } from './errors';
 
 // Rate limits shared by every isolate and location: one Durable Object per
-// limited key (rule + client IP, or rule + account) counts attempts in a fixed
-// window. A Durable Object runs one request at a time, so counting is atomic,
-// and abusive traffic never reaches Postgres. Better Auth's own limiter keeps
-// its counts in isolate memory, which limits nothing across the fleet.
+// limited key (rule + client network, or rule + account) counts attempts in a
+// fixed window. A Durable Object runs one request at a time, so counting is
+// atomic, and abusive traffic never reaches Postgres. Better Auth's own
+// limiter keeps its counts in isolate memory, which limits nothing across the
+// fleet.
 
 interface Window {
   startedAt: number;
@@ -34,6 +35,12 @@ export class RateLimiter extends DurableObject {
     return { allowed: true, retryAfterSeconds };
   }
 
+  /** Gives back one attempt of the current window (one that turned out not to count). */
+  async refund(): Promise<void> {
+    const window = await this.ctx.storage.get<Window>('window');
+    if (window && window.count > 0) await this.ctx.storage.put('window', { ...window, count: window.count - 1 });
+  }
+
   override async alarm(): Promise<void> {
     await this.ctx.storage.deleteAll();
   }
@@ -48,36 +55,65 @@ export interface RateLimitRule {
   /** Names the counter: the same name means the same budget. */
   name: string;
   perIp: Limit;
-  /** Per account: the email in the body, or the session credential. */
-  perAccount?: Limit & { key: (c: Context<AppEnv>) => string | undefined };
+  perAccount?: Limit & {
+    /** Every account key the request presents; each is checked. */
+    keys: (c: Context<AppEnv>) => string[];
+    /**
+     * Count only attempts that fail (a 401): each attempt is counted up front,
+     * so a burst cannot slip past the limit, and given back when it succeeds,
+     * so the owner's own sign-ins never lock the account.
+     */
+    countFailuresOnly?: boolean;
+  };
 }
 
 const MINUTE = 60;
 
 /** The account an email-based request is about; the body was validated and normalized already. */
-const emailInBody = (c: Context<AppEnv>) => c.get('body')?.email as string | undefined;
+const emailInBody = (c: Context<AppEnv>) => {
+  const email = c.get('body')?.email;
+  return typeof email === 'string' ? [email] : [];
+};
 
-/** The session credential presented (cookie or bearer), whatever its validity. */
-function sessionCredential(c: Context<AppEnv>): string | undefined {
-  const bearer = c.req.header('authorization')?.match(/^Bearer (.+)$/i)?.[1];
-  return bearer ?? c.req.header('cookie')?.match(/(?:^|;\s*)(?:__Secure-)?better-auth\.session_token=([^;]+)/)?.[1];
+const SESSION_COOKIE = /(?:^|;\s*)(?:__Secure-)?better-auth\.session_token=([^;]*)/g;
+
+/**
+ * Every session credential presented, read the way Better Auth reads them
+ * (scheme in any case, padding trimmed, URL-decoded, the signature after the
+ * dot dropped), so that decorating a token does not make it a new key.
+ */
+function sessionCredentials(c: Context<AppEnv>): string[] {
+  const presented: string[] = [];
+  const bearer = c.req.header('authorization')?.match(/^\s*bearer\s+(.+)$/i)?.[1];
+  if (bearer) presented.push(bearer);
+  for (const match of (c.req.header('cookie') ?? '').matchAll(SESSION_COOKIE)) presented.push(match[1] ?? '');
+  const tokens = presented.map((value) => {
+    let decoded = value.trim();
+    try {
+      decoded = decodeURIComponent(decoded);
+    } catch {
+      // keep it as sent
+    }
+    return decoded.split('.')[0]?.trim() ?? '';
+  });
+  return [...new Set(tokens.filter(Boolean))];
 }
 
 export const RATE_LIMITS = {
   signIn: {
     name: 'sign-in',
     perIp: { limit: 30, windowSeconds: MINUTE },
-    perAccount: { limit: 10, windowSeconds: 15 * MINUTE, key: emailInBody },
+    perAccount: { limit: 10, windowSeconds: 15 * MINUTE, keys: emailInBody, countFailuresOnly: true },
   },
   signUp: {
     name: 'sign-up',
     perIp: { limit: 10, windowSeconds: 10 * MINUTE },
-    perAccount: { limit: 3, windowSeconds: 10 * MINUTE, key: emailInBody },
+    perAccount: { limit: 3, windowSeconds: 10 * MINUTE, keys: emailInBody },
   },
   passwordResetRequest: {
     name: 'password-reset-request',
     perIp: { limit: 5, windowSeconds: 15 * MINUTE },
-    perAccount: { limit: 3, windowSeconds: 60 * MINUTE, key: emailInBody },
+    perAccount: { limit: 3, windowSeconds: 60 * MINUTE, keys: emailInBody },
   },
   passwordReset: {
     name: 'password-reset',
@@ -86,17 +122,37 @@ export const RATE_LIMITS = {
   token: {
     name: 'token',
     perIp: { limit: 120, windowSeconds: MINUTE },
-    perAccount: { limit: 60, windowSeconds: MINUTE, key: sessionCredential },
+    perAccount: { limit: 60, windowSeconds: MINUTE, keys: sessionCredentials },
+  },
+  healthCheck: {
+    name: 'health-db',
+    perIp: { limit: 30, windowSeconds: MINUTE },
   },
 } satisfies Record<string, RateLimitRule>;
 
+/** An IPv6 client controls its whole /64: that is one client. */
+function ipv6Network(ip: string): string {
+  const [head = '', tail = ''] = ip.split('::');
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail ? tail.split(':') : [];
+  const groups = ip.includes('::')
+    ? [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups]
+    : headGroups;
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.toLowerCase().replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+
 /**
- * The client's IP as Cloudflare saw it. Only cf-connecting-ip counts: the edge
- * sets it and clients cannot; X-Forwarded-For and friends are client-controlled.
+ * The client as Cloudflare saw it. Only cf-connecting-ip counts: the edge sets
+ * it and clients cannot; X-Forwarded-For and friends are client-controlled.
  * Local development has no edge, so every local client shares one bucket.
  */
-export function clientIp(c: Context<AppEnv>): string {
-  return c.req.header('cf-connecting-ip') ?? 'local';
+export function clientNetwork(c: Context<AppEnv>): string {
+  const ip = c.req.header('cf-connecting-ip')?.trim();
+  if (!ip) return 'local';
+  return ip.includes(':') ? ipv6Network(ip) : ip;
 }
 
 async function keyFor(rule: string, scope: string, value: string): Promise<string> {
@@ -105,36 +161,61 @@ async function keyFor(rule: string, scope: string, value: string): Promise<strin
   return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
-async function attempt(c: Context<AppEnv>, key: string, { limit, windowSeconds }: Limit): Promise<LimitDecision> {
-  // wrangler types leaves the namespace untyped; the class is ours.
-  const limiter = c.env.RATE_LIMITER as unknown as DurableObjectNamespace<RateLimiter>;
-  try {
-    return await limiter.get(limiter.idFromName(key)).attempt(limit, windowSeconds * 1000);
-  } catch (error) {
-    // Fail open: an outage of the limiter must not lock everybody out.
-    console.error(JSON.stringify({ level: 'error', event: 'rate_limiter_unavailable', error: (error as Error).name }));
-    return { allowed: true, retryAfterSeconds: 0 };
-  }
+function limiterFor(c: Context<AppEnv>, key: string) {
+  const namespace = c.env.RATE_LIMITER;
+  return namespace.get(namespace.idFromName(key));
 }
 
-/** Refuses a request over its per-IP or per-account budget with 429 and Retry-After. */
+function refuse(retryAfterSeconds: number): AppError {
+  return new AppError(429, ErrorCode.RATE_LIMITED, `Too many attempts; try again in ${retryAfterSeconds} seconds.`, {
+    headers: { 'retry-after': String(retryAfterSeconds) },
+  });
+}
+
+/**
+ * Refuses a request over its per-IP or per-account budget with 429 and
+ * Retry-After. The per-IP budget is checked first, and a request it refuses
+ * costs no account anything. If the limiter cannot be reached, the per-IP
+ * check lets the request through (an outage must not lock everybody out),
+ * but the per-account check refuses it: a flood at one account's counter is
+ * exactly what it exists to stop.
+ */
 export function rateLimit(rule: RateLimitRule): MiddlewareHandler<AppEnv> {
   return async function rateLimiter(c, next) {
-    const checks: Array<Promise<LimitDecision>> = [
-      keyFor(rule.name, 'ip', clientIp(c)).then((key) => attempt(c, key, rule.perIp)),
-    ];
-    const account = rule.perAccount?.key(c);
-    if (rule.perAccount && account) {
-      const perAccount = rule.perAccount;
-      checks.push(keyFor(rule.name, 'account', account).then((key) => attempt(c, key, perAccount)));
-    }
-    const refused = (await Promise.all(checks)).filter((decision) => !decision.allowed);
-    if (refused.length > 0) {
-      const retryAfter = Math.max(...refused.map((decision) => decision.retryAfterSeconds));
-      throw new AppError(429, ErrorCode.RATE_LIMITED, `Too many attempts; try again in ${retryAfter} seconds.`, {
-        headers: { 'retry-after': String(retryAfter) },
+    const perIp = await limiterFor(c, await keyFor(rule.name, 'ip', clientNetwork(c)))
+      .attempt(rule.perIp.limit, rule.perIp.windowSeconds * 1000)
+      .catch((error: unknown) => {
+        console.error(
+          JSON.stringify({ level: 'error', event: 'rate_limiter_unavailable', error: (error as Error).name }),
+        );
+        return { allowed: true, retryAfterSeconds: 0 };
       });
+    if (!perIp.allowed) throw refuse(perIp.retryAfterSeconds);
+
+    const account = rule.perAccount;
+    const limiters = account
+      ? await Promise.all(
+          account.keys(c).map(async (value) => limiterFor(c, await keyFor(rule.name, 'account', value))),
+        )
+      : [];
+    if (account) {
+      const windowMs = account.windowSeconds * 1000;
+      const decisions = await Promise.all(limiters.map((limiter) => limiter.attempt(account.limit, windowMs))).catch(
+        (error: unknown) => {
+          console.error(
+            JSON.stringify({ level: 'error', event: 'rate_limiter_unavailable', error: (error as Error).name }),
+          );
+          throw refuse(60);
+        },
+      );
+      const refused = decisions.filter((decision) => !decision.allowed);
+      if (refused.length > 0) throw refuse(Math.max(...refused.map((decision) => decision.retryAfterSeconds)));
     }
+
     await next();
+
+    if (account?.countFailuresOnly && c.res.status !== 401) {
+      c.executionCtx.waitUntil(Promise.all(limiters.map((limiter) => limiter.refund())).catch(() => {}));
+    }
   };
 }

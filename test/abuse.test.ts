@@ -1,3 +1,4 @@
+import { env, listDurableObjectIds } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/index';
 import { RATE_LIMITS } from '../src/rate-limit';
@@ -48,6 +49,8 @@ describe('rate limits', () => {
     // Another client is not affected.
     const other = await callWorker('/api/auth/sign-in/email', signInRequest(uniqueEmail(), randomIp()));
     expect(other.status).toBe(401);
+    // The count lives in Durable Objects, not in either instance.
+    expect((await listDurableObjectIds(env.RATE_LIMITER)).length).toBeGreaterThan(0);
   });
 
   it('take the IP from cf-connecting-ip only, whatever X-Forwarded-For says', async () => {
@@ -57,6 +60,28 @@ describe('rate limits', () => {
     }
     const spoofed = signInRequest(uniqueEmail(), ip, { 'x-forwarded-for': randomIp(), 'x-real-ip': randomIp() });
     await expectRateLimited(await callWorker('/api/auth/sign-in/email', spoofed));
+  });
+
+  it('treat an IPv6 /64 as one client', async () => {
+    const prefix = `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:1`;
+    for (let attempt = 0; attempt < RATE_LIMITS.signIn.perIp.limit; attempt++) {
+      const response = await callWorker(
+        '/api/auth/sign-in/email',
+        signInRequest(uniqueEmail(), `${prefix}::${attempt + 1}`),
+      );
+      expect(response.status).toBe(401);
+    }
+    await expectRateLimited(
+      await callWorker('/api/auth/sign-in/email', signInRequest(uniqueEmail(), `${prefix}:0:0:0:ffff`)),
+    );
+  });
+
+  it("never count the owner's successful sign-ins against the account", async () => {
+    const user = await signUp();
+    for (let attempt = 0; attempt < RATE_LIMITS.signIn.perAccount.limit + 2; attempt++) {
+      const response = await postJson('/api/auth/sign-in/email', { email: user.email, password: user.password });
+      expect(response.status).toBe(200);
+    }
   });
 
   it('count sign-ins per account, whichever IP they come from', async () => {
@@ -96,14 +121,20 @@ describe('rate limits', () => {
     await expectRateLimited(refused);
   });
 
-  it('count token requests per session', async () => {
+  it('count token requests per session, however the credential is dressed up', async () => {
     const user = await signUp();
-    const headers = { authorization: `Bearer ${user.sessionToken}` };
+    const cookieValue = user.cookie.match(/session_token=([^;]+)/)?.[1] ?? '';
+    const disguises: Array<Record<string, string>> = [
+      { authorization: `Bearer ${user.sessionToken}` },
+      { authorization: `bearer   ${user.sessionToken}  ` },
+      { cookie: user.cookie },
+      { authorization: 'Bearer junk.x', cookie: `__Secure-better-auth.session_token=${cookieValue}` },
+    ];
     for (let attempt = 0; attempt < RATE_LIMITS.token.perAccount.limit; attempt++) {
-      const response = await callWorker('/api/auth/token', { headers });
+      const response = await callWorker('/api/auth/token', { headers: disguises[attempt % disguises.length] });
       expect(response.status).toBe(200);
     }
-    await expectRateLimited(await callWorker('/api/auth/token', { headers }));
+    for (const headers of disguises) await expectRateLimited(await callWorker('/api/auth/token', { headers }));
   });
 });
 
@@ -122,12 +153,17 @@ describe('origins', () => {
 
   it('refuses a cross-site sign-in even without an Origin header (login CSRF)', async () => {
     const user = await signUp();
-    const request = signInRequest(user.email, randomIp(), { 'sec-fetch-site': 'cross-site' });
-    const headers = new Headers(request.headers);
-    headers.set('origin', 'null');
-    const response = await callWorker('/api/auth/sign-in/email', { ...request, headers });
+    const request = signInRequest(user.email, randomIp(), { 'sec-fetch-site': 'cross-site', origin: '' });
+    const response = await callWorker('/api/auth/sign-in/email', request);
     expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ code: 'INVALID_ORIGIN' });
     expect(response.headers.getSetCookie()).toEqual([]);
+
+    const nullOrigin = await callWorker(
+      '/api/auth/sign-in/email',
+      signInRequest(user.email, randomIp(), { origin: 'null' }),
+    );
+    expect(nullOrigin.status).toBe(403);
   });
 
   it('accepts origins listed in TRUSTED_ORIGINS, and clients that send no Origin', async () => {

@@ -25,6 +25,8 @@ const cases: Array<{ variable: string; overrides: EnvOverrides; secretValue?: st
   { variable: 'JWT_ALG', overrides: { JWT_ALG: 'HS256' } },
   { variable: 'TRUSTED_ORIGINS', overrides: { TRUSTED_ORIGINS: 'https://app.example.com, ftp://files' } },
   { variable: 'DATABASE_WS_PROXY', overrides: { DATABASE_WS_PROXY: 'not a host' } },
+  { variable: 'DATABASE_WS_PROXY', overrides: { DATABASE_WS_PROXY: 'db.example.com:5432' } },
+  { variable: 'RATE_LIMITER', overrides: { RATE_LIMITER: undefined } },
   // A provider is on with both of its variables, off with neither; one alone is a mistake.
   {
     variable: 'GOOGLE_CLIENT_SECRET',

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
-import { callWorker, postJson, signUp, TEST_AUTH_URL, uniqueEmail } from './helpers';
+import { callWorker, postJson, signUp, uniqueEmail } from './helpers';
 import { TEST_SECRET } from './setup/constants';
 
 /** Everything the Worker writes to the console while `work` runs. */
@@ -62,7 +62,7 @@ describe('logs', () => {
       expect(response.status).toBe(503);
     });
     expect(output).toContain('DATABASE_UNAVAILABLE');
-    for (const secret of [email, password, TEST_AUTH_URL.replace('https://', 'postgres')]) {
+    for (const secret of [email, password, inject('databaseUrl'), inject('faultProxies')['drop-mid-query']]) {
       expect(output).not.toContain(secret);
     }
   });

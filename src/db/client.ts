@@ -45,6 +45,24 @@ function useLocalProxy(proxy: string): void {
   neonConfig.pipelineConnect = false;
 }
 
+/** How long closing a request's pool may take before it is left to the runtime. */
+const CLOSE_TIMEOUT_MS = 1_000;
+
+/**
+ * Ends the pool. A pool whose connection failed rejects on end(), and one
+ * whose socket died mid-transaction can wait forever for a goodbye that never
+ * comes: either way nothing is left to close, and the runtime drops the
+ * request's sockets when it ends.
+ */
+async function closePool(pool: Pool): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
+  });
+  await Promise.race([pool.end().catch(() => {}), timeout]);
+  clearTimeout(timer);
+}
+
 /**
  * Creates a connection pool for one request. Workers forbid sharing I/O
  * objects between requests, so the pool must not outlive the request.
@@ -74,13 +92,37 @@ export function createDb(config: AppConfig): DatabaseHandle {
   const observe = (error: unknown) => {
     if (isDatabaseUnavailable(error)) unavailable = true;
   };
+  // A client whose socket fails after pg-pool stopped listening to it (a
+  // checked-out transaction client, or one whose connect already failed)
+  // would throw its 'error' event as uncaught: every client listens.
+  const BaseClient = pool.Client;
+  pool.Client = class ListeningClient extends BaseClient {
+    constructor(...args: ConstructorParameters<typeof BaseClient>) {
+      super(...args);
+      this.on('error', observe);
+    }
+  };
   // pg-pool's query() goes through this.connect(callback), so wrapping both
-  // sees every connection failure and every failed pool query.
+  // sees every connection failure and every failed pool query; clients handed
+  // out for transactions get their query() watched too.
   const connect = pool.connect.bind(pool);
   pool.connect = ((callback?: (error: Error | undefined, ...rest: unknown[]) => void) => {
-    if (!callback) return connect().catch((error: unknown) => Promise.reject(observed(error)));
+    if (!callback) {
+      return connect().then(
+        (client) => watchClient(client),
+        (error: unknown) => Promise.reject(observed(error)),
+      );
+    }
     return connect((error: Error | undefined, ...rest: unknown[]) => callback(error && observed(error), ...rest));
   }) as typeof pool.connect;
+  function watchClient<C extends { query: (...args: never[]) => unknown }>(client: C): C {
+    const clientQuery = client.query.bind(client) as (...args: unknown[]) => unknown;
+    client.query = ((...args: unknown[]) => {
+      const result = clientQuery(...args);
+      return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(observed(error))) : result;
+    }) as C['query'];
+    return client;
+  }
   const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
   pool.query = ((...args: unknown[]) => {
     const result = query(...args);
@@ -102,8 +144,7 @@ export function createDb(config: AppConfig): DatabaseHandle {
         },
       },
     }),
-    // A pool whose connection failed rejects on end(); nothing is left to close.
-    close: () => pool.end().catch(() => {}),
+    close: () => closePool(pool),
   };
 }
 
@@ -112,22 +153,21 @@ export function createDb(config: AppConfig): DatabaseHandle {
 // (too many connections), operator intervention (shutting down, starting up).
 const UNAVAILABLE_SQLSTATE = /^(08|53|57P0)/;
 // What node-postgres says when the connection, not the statement, failed.
-const TRANSPORT_FAILURE = /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout)/;
+const TRANSPORT_FAILURE =
+  /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Client was closed)/;
 
 /**
  * True when an error means the database could not be reached or could not
- * serve the request (mapped to 503), as opposed to a failed statement or a bug.
+ * serve the request (mapped to 503), as opposed to a failed statement or a
+ * bug: only a transport failure or a connection-class SQLSTATE counts.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  let queryFailed = false;
   for (let cause = error; cause instanceof Object; cause = (cause as { cause?: unknown }).cause) {
     const { code, message } = cause as { code?: unknown; message?: unknown };
     if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return UNAVAILABLE_SQLSTATE.test(code);
     // The WebSocket under the driver failed (workerd reports an ErrorEvent).
-    if (cause.constructor?.name === 'ErrorEvent') return true;
+    if (typeof ErrorEvent !== 'undefined' && cause instanceof ErrorEvent) return true;
     if (typeof message === 'string' && TRANSPORT_FAILURE.test(message)) return true;
-    if (cause.constructor?.name === 'DrizzleQueryError') queryFailed = true;
   }
-  // A query that failed without any answer from the server.
-  return queryFailed;
+  return false;
 }

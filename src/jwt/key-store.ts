@@ -69,6 +69,8 @@ async function insertKey(db: KeyDatabase, settings: RotationSettings, now: Date,
  * 5. Keys retired RETIRED_KEY_RETENTION ago leave the JWKS.
  * 6. Keys still encrypted with the previous secret are re-encrypted.
  *
+ * `revoke` deletes a compromised key first, inside the same transaction.
+ *
  * All in one transaction under an advisory lock; the partial unique indexes
  * on `jwks` guarantee one current and one waiting key even without it.
  */
@@ -76,6 +78,7 @@ export async function rotateSigningKeys(
   db: KeyDatabase,
   settings: RotationSettings,
   now: Date = new Date(),
+  options: { revoke?: string } = {},
 ): Promise<RotationReport> {
   const report: RotationReport = {
     created: [],
@@ -88,6 +91,12 @@ export async function rotateSigningKeys(
 
   await db.transaction(async (tx) => {
     await tx.execute(ROTATION_LOCK);
+    if (options.revoke) {
+      // Emergency: the key goes now, and the steps below make another sign at once.
+      const revoked = await tx.delete(jwks).where(eq(jwks.id, options.revoke)).returning({ id: jwks.id });
+      if (revoked.length === 0) throw new Error(`No key ${options.revoke}.`);
+      report.deleted.push(options.revoke);
+    }
     const keys = await readKeys(tx);
     let current = keys.find((key) => keyState(key) === 'current');
     let next = keys.find((key) => keyState(key) === 'next');

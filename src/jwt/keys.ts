@@ -24,9 +24,7 @@ export async function readKeySnapshot(source: KeySource): Promise<KeySnapshot> {
       503,
       ErrorCode.KEYS_UNAVAILABLE,
       'The signing keys cannot be read right now; try again shortly.',
-      {
-        cause: error,
-      },
+      { cause: error, headers: { 'retry-after': '5' } },
     );
   }
 }

@@ -34,8 +34,8 @@ oauthRoutes.get('/sign-in/:provider', async function socialSignInRedirect(c) {
   const query = socialSignInQuery.safeParse(c.req.query());
   if (!query.success) throw new AppError(400, ErrorCode.VALIDATION_ERROR, describeIssues(query.error));
 
-  // Only what Better Auth needs: no cookies (nothing here reads a session) and
-  // the client address its rate limiter keys on.
+  // Only what Better Auth needs: no cookies (nothing here reads a session), and
+  // the client address it records with the session.
   const headers = new Headers({ 'content-type': 'application/json' });
   const clientIp = c.req.header('cf-connecting-ip');
   if (clientIp) headers.set('cf-connecting-ip', clientIp);

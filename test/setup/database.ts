@@ -21,12 +21,19 @@ export default async function setup(project: TestProject) {
   stops.push(proxy.stop);
 
   const faultProxies = {} as Record<FaultMode, string>;
-  for (const mode of ['refuse-connections', 'drop-mid-query', 'never-answer'] as const) {
+  for (const mode of ['refuse-connections', 'drop-mid-query', 'never-answer', 'stall-after-startup'] as const) {
     const fault = await startFaultProxy(mode, postgresAddress(databaseUrl));
     stops.push(fault.stop);
     faultProxies[mode] = fault.address;
   }
   project.provide('faultProxies', faultProxies);
+  const dropAtQueryProxies: string[] = [];
+  for (let query = 1; query <= 8; query++) {
+    const fault = await startFaultProxy('drop-mid-query', postgresAddress(databaseUrl), query);
+    stops.push(fault.stop);
+    dropAtQueryProxies.push(fault.address);
+  }
+  project.provide('dropAtQueryProxies', dropAtQueryProxies);
 
   console.log(`[tests] database: ${process.env.TEST_DATABASE_URL ? 'TEST_DATABASE_URL' : 'embedded PGlite'}`);
   project.provide('databaseUrl', databaseUrl);

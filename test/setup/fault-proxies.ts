@@ -6,7 +6,7 @@ import type { WebSocket as WsSocket } from 'ws';
 
 const { WebSocketServer } = createRequire(import.meta.url)('ws') as typeof import('ws');
 
-export type FaultMode = 'refuse-connections' | 'drop-mid-query' | 'never-answer';
+export type FaultMode = 'refuse-connections' | 'drop-mid-query' | 'never-answer' | 'stall-after-startup';
 
 /** A Postgres ErrorResponse, as a server sends it when it refuses a connection. */
 function postgresError(sqlstate: string, message: string): Buffer {
@@ -22,7 +22,11 @@ const READY_FOR_QUERY = Buffer.from([0x5a, 0, 0, 0, 5]);
 // Messages a client sends once it is connected and asks for data.
 const QUERY_MESSAGES = new Set(['Q', 'P']);
 
-export async function startFaultProxy(mode: FaultMode, databaseAddress: string) {
+/**
+ * `dropAtQuery`: for drop-mid-query, the number of the query (1 = the first)
+ * at which the connection dies; the ones before it reach the database.
+ */
+export async function startFaultProxy(mode: FaultMode, databaseAddress: string, dropAtQuery = 1) {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/v1' });
   const clients = new Set<WsSocket>();
 
@@ -38,15 +42,21 @@ export async function startFaultProxy(mode: FaultMode, databaseAddress: string) 
       });
       return;
     }
-    // drop-mid-query: a working connection that dies when the first query arrives.
+    // drop-mid-query: a working connection that dies when query number
+    // `dropAtQuery` arrives; stall-after-startup: one that stops answering then.
     const [host, port] = databaseAddress.split(':') as [string, string];
     const tcp = connect({ host, port: Number(port) });
     let startupDone = false;
+    let queries = 0;
     ws.on('message', (data: Buffer) => {
       if (startupDone && QUERY_MESSAGES.has(String.fromCharCode(data[0] ?? 0))) {
-        tcp.destroy();
-        ws.terminate();
-        return;
+        if (mode === 'stall-after-startup') return;
+        queries++;
+        if (queries >= dropAtQuery) {
+          tcp.destroy();
+          ws.terminate();
+          return;
+        }
       }
       tcp.write(data);
     });

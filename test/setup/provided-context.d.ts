@@ -6,6 +6,8 @@ declare module 'vitest' {
     databaseUrl: string;
     databaseWsProxy: string;
     /** DATABASE_WS_PROXY values that make the database fail in one way each. */
-    faultProxies: Record<'refuse-connections' | 'drop-mid-query' | 'never-answer', string>;
+    faultProxies: Record<'refuse-connections' | 'drop-mid-query' | 'never-answer' | 'stall-after-startup', string>;
+    /** Proxies whose connection dies at query N (index N - 1), for atomicity tests. */
+    dropAtQueryProxies: string[];
   }
 }
