@@ -371,6 +371,17 @@ describe('fields the client may not set', () => {
     expect(me).toMatchObject({ user: { name: 'Renamed', emailVerified: false } });
   });
 
+  it('accepts an email of exactly 254 characters and refuses 255', async () => {
+    const domain = `@${crypto.randomUUID()}.example.com`;
+    const at254 = `${'a'.repeat(254 - domain.length)}${domain}`;
+    const at255 = `b${at254}`;
+    const body = (email: string) => ({ email, password: 'a good long password', name: 'Boundary' });
+    expect((await postJson(SIGN_UP, body(at254))).status).toBe(200);
+    const refused = await postJson(SIGN_UP, body(at255));
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ code: 'VALIDATION_ERROR' });
+  });
+
   it('treats emails case-insensitively: one account, sign-in with any case', async () => {
     const created = await signUp();
     const again = await postJson(SIGN_UP, {
