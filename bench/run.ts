@@ -17,7 +17,7 @@
 // Each simulated client is its own client IP (cf-connecting-ip) for at most
 // 10 requests and signs in to its own accounts, so no rate limit is reached.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -414,5 +414,4 @@ async function main(): Promise<void> {
   }
 }
 
-mkdirSync(`${ROOT}.data`, { recursive: true });
 await main();
