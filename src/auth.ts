@@ -1,5 +1,5 @@
-import { betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
+import { betterAuth } from 'better-auth/minimal';
 import { bearer } from 'better-auth/plugins/bearer';
 import { jwt } from 'better-auth/plugins/jwt';
 import type { Database } from './db/client';
@@ -11,6 +11,7 @@ import { signWithCurrentKey } from './jwt/keys';
 import { TOKEN_LIFETIME_SECONDS } from './jwt/policy';
 import { providerCallGuard } from './oauth/provider-calls';
 import { socialProvidersFor } from './oauth/providers';
+import { passwordHasher } from './password';
 
 export const AUTH_BASE_PATH = '/api/auth';
 
@@ -39,6 +40,9 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource) {
       enabled: true,
       minPasswordLength: MIN_PASSWORD_LENGTH,
       maxPasswordLength: MAX_PASSWORD_LENGTH,
+      // Same scrypt as Better Auth, with the cost written into each hash so
+      // that PASSWORD_HASH_PARAMS can change without breaking stored hashes.
+      password: passwordHasher(config.passwordHash),
     },
     // Replaced by shared limits (src/rate-limit.ts): Better Auth's limiter
     // counts in isolate memory, which limits nothing across the fleet.

@@ -10,6 +10,7 @@ import {
   OAUTH_PROVIDERS,
   type OAuthCredentialsByProvider,
 } from './oauth/providers';
+import { DEFAULT_PASSWORD_HASH_PARAMS, type PasswordHashParams, passwordHashParamsProblem } from './password';
 
 /** The Hono environment of this app: bindings plus per-request variables. */
 export interface AppEnv {
@@ -42,6 +43,10 @@ export interface AppConfig {
   trustedOrigins: string[];
   /** Sign-in providers with both a client id and a secret; the others are off. */
   oauthProviders: OAuthCredentialsByProvider;
+  /** Local benchmarks only: answer with the request's database work in Server-Timing. */
+  benchDatabaseStats: boolean;
+  /** scrypt cost for new password hashes (src/password.ts); old hashes keep their own. */
+  passwordHash: PasswordHashParams;
 }
 
 /** Shipped in .dev.vars.example; refused so that nobody deploys it. */
@@ -97,6 +102,18 @@ const configSchema = z.object({
   JWT_ALG: z.enum(JWT_ALGORITHMS, { error: `must be one of ${JWT_ALGORITHMS.join(', ')}` }).default('EdDSA'),
   JWT_AUDIENCE: z.string().optional(),
   TRUSTED_ORIGINS: originList.optional(),
+  BENCH_DATABASE_STATS: z.enum(['0', '1'], { error: 'must be 0 or 1' }).optional(),
+  PASSWORD_HASH_PARAMS: z
+    .string()
+    .regex(/^N=\d+,r=\d+,p=\d+$/, 'must look like N=16384,r=16,p=1')
+    .transform((value, ctx) => {
+      const [N = 0, r = 0, p = 0] = value.match(/\d+/g)?.map(Number) ?? [];
+      const problem = passwordHashParamsProblem({ N, r, p });
+      if (!problem) return { N, r, p };
+      ctx.issues.push({ code: 'custom', message: problem, input: value });
+      return z.NEVER;
+    })
+    .optional(),
 });
 
 /**
@@ -148,6 +165,8 @@ export function readConfig(env: Env): AppConfig {
     JWT_ALG: optional(vars.JWT_ALG),
     JWT_AUDIENCE: optional(vars.JWT_AUDIENCE),
     TRUSTED_ORIGINS: optional(vars.TRUSTED_ORIGINS),
+    BENCH_DATABASE_STATS: optional(vars.BENCH_DATABASE_STATS),
+    PASSWORD_HASH_PARAMS: optional(vars.PASSWORD_HASH_PARAMS)?.replace(/\s+/g, ''),
   });
   const oauth = readOAuthProviders(vars);
   if (!parsed.success || oauth.problems.length > 0) {
@@ -170,7 +189,18 @@ export function readConfig(env: Env): AppConfig {
     jwtAudience: values.JWT_AUDIENCE ?? baseURL,
     trustedOrigins: [...new Set([new URL(baseURL).origin, ...(values.TRUSTED_ORIGINS ?? [])])],
     oauthProviders: oauth.providers,
+    benchDatabaseStats: values.BENCH_DATABASE_STATS === '1',
+    passwordHash: values.PASSWORD_HASH_PARAMS ?? DEFAULT_PASSWORD_HASH_PARAMS,
   };
+  // Query counts in a response header tell a stranger what a request did:
+  // refused anywhere but a local benchmark.
+  if (config.benchDatabaseStats && !isLocalHost(new URL(baseURL).hostname)) {
+    throw new AppError(
+      500,
+      ErrorCode.SERVER_MISCONFIGURED,
+      'Server misconfigured: BENCH_DATABASE_STATS is for local benchmarks only (BETTER_AUTH_URL must be localhost).',
+    );
+  }
   // A deployment that lost the binding (a wrangler.toml [env] section does not
   // inherit it) would otherwise run without rate limits.
   if (!(env as { RATE_LIMITER?: unknown }).RATE_LIMITER) {

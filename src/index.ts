@@ -19,7 +19,7 @@ import {
   verificationEmailBody,
 } from './input';
 import { publicKeyRoutes } from './jwt/routes';
-import { forwardToAuth, refuseForeignOrigins, requestLog, withAuth } from './middleware';
+import { databaseStats, forwardToAuth, refuseForeignOrigins, requestLog, withAuth } from './middleware';
 import { oauthRoutes } from './oauth/routes';
 import { RATE_LIMITS, RateLimiter, rateLimit } from './rate-limit';
 import { scheduled } from './scheduled';
@@ -30,7 +30,7 @@ const auth = (path: string) => `${AUTH_BASE_PATH}${path}`;
 export function createApp() {
   const app = new Hono<AppEnv>();
 
-  app.use('*', requestId(), requestLog);
+  app.use('*', requestId(), requestLog, databaseStats);
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
 

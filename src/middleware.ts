@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { createAuth } from './auth';
-import { createDb } from './db/client';
+import { createDb, databaseWork } from './db/client';
 import { type AppEnv, readConfig } from './env';
 import { AppError, databaseUnavailable, ErrorCode, withErrorShape } from './errors';
 import { STATE_CHANGING_METHODS } from './input';
@@ -88,3 +88,23 @@ export async function forwardToAuth(vars: AppEnv['Variables'], request: Request)
   headers.set('cache-control', 'no-store');
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
+
+/**
+ * Local benchmarks only (BENCH_DATABASE_STATS=1, refused unless the Worker
+ * runs on localhost): the queries and connections this isolate made while
+ * serving the request, as `Server-Timing: db;desc="queries=N connections=M"`.
+ * The counters are per isolate, so the figure is exact only when requests do
+ * not overlap; the benchmark reads it from its one-at-a-time runs.
+ */
+export const databaseStats: MiddlewareHandler<AppEnv> = async function databaseStats(c, next) {
+  if (!c.env.BENCH_DATABASE_STATS?.trim() || !readConfig(c.env).benchDatabaseStats) return next();
+  const before = databaseWork();
+  await next();
+  const after = databaseWork();
+  // A copy: a response from the edge cache has immutable headers.
+  c.res = new Response(c.res.body, c.res);
+  c.res.headers.append(
+    'server-timing',
+    `db;desc="queries=${after.queries - before.queries} connections=${after.connections - before.connections}"`,
+  );
+};

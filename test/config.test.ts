@@ -27,6 +27,12 @@ const cases: Array<{ variable: string; overrides: EnvOverrides; secretValue?: st
   { variable: 'DATABASE_WS_PROXY', overrides: { DATABASE_WS_PROXY: 'not a host' } },
   { variable: 'DATABASE_WS_PROXY', overrides: { DATABASE_WS_PROXY: 'db.example.com:5432' } },
   { variable: 'RATE_LIMITER', overrides: { RATE_LIMITER: undefined } },
+  { variable: 'PASSWORD_HASH_PARAMS', overrides: { PASSWORD_HASH_PARAMS: 'N=16384' } },
+  { variable: 'PASSWORD_HASH_PARAMS', overrides: { PASSWORD_HASH_PARAMS: 'N=10000,r=16,p=1' } },
+  { variable: 'PASSWORD_HASH_PARAMS', overrides: { PASSWORD_HASH_PARAMS: 'N=1048576,r=16,p=1' } },
+  // Query counts in a header are for local benchmarks only.
+  { variable: 'BENCH_DATABASE_STATS', overrides: { BENCH_DATABASE_STATS: '1' } },
+  { variable: 'BENCH_DATABASE_STATS', overrides: { BENCH_DATABASE_STATS: 'yes' } },
   // A provider is on with both of its variables, off with neither; one alone is a mistake.
   {
     variable: 'GOOGLE_CLIENT_SECRET',

@@ -1,0 +1,417 @@
+// `npm run bench [-- --requests 200 --smoke --no-record]`: every endpoint
+// against the platform floor and a stock Better Auth baseline.
+//
+// On the machine's PostgreSQL (BENCH_DATABASE_URL's server, default
+// postgres://postgres@127.0.0.1:5432) it creates two fresh databases, puts the
+// local WebSocket proxy in front, and runs `wrangler dev` twice, one after the
+// other: auth-worker (wrangler.toml, BENCH_DATABASE_STATS=1) and the stock
+// baseline (bench/wrangler.stock.toml). For each it warms up, then for the
+// floor (/health), JWKS, session, token, sign-in and sign-up it measures
+// p50/p99 latency and requests/s at concurrency 1 and 20. Database queries and
+// connections per request are counted by the Worker (Server-Timing, read from
+// the one-at-a-time run, where the isolate's counters are per request). Then
+// it measures the deploy bundle and runs bench/workerd (password hashing CPU
+// and connection cost inside workerd). Results are printed as a table and,
+// unless --smoke or --no-record, appended to bench/RESULTS.md.
+//
+// Each simulated client is its own client IP (cf-connecting-ip) for at most
+// 10 requests and signs in to its own accounts, so no rate limit is reached.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { applyMigrations } from '../scripts/lib/migrate.ts';
+import { postgresAddress, startWsProxy } from '../scripts/lib/ws-proxy.ts';
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: number) => {
+  const at = args.indexOf(`--${name}`);
+  return at === -1 ? fallback : Number(args[at + 1]);
+};
+const SMOKE = args.includes('--smoke');
+const RECORD = !SMOKE && !args.includes('--no-record');
+/** Requests per endpoint and concurrency; sign-in and sign-up get half (each is a password hash). */
+const REQUESTS = option('requests', SMOKE ? 6 : 200);
+const HASH_REQUESTS = Math.max(2, Math.floor(REQUESTS / 2));
+const WARMUP = SMOKE ? 2 : 20;
+const CONCURRENCIES = SMOKE ? [1, 2] : [1, 20];
+const PORT = option('port', 8794);
+const SERVER_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ROOT = new URL('..', import.meta.url).pathname;
+const WRANGLER = `${ROOT}node_modules/.bin/wrangler`;
+const RESULTS = `${ROOT}bench/RESULTS.md`;
+const SESSION_POOL = SMOKE ? 4 : 40;
+
+type Endpoint = 'floor' | 'jwks' | 'session' | 'token' | 'sign-in' | 'sign-up';
+const ENDPOINTS: Endpoint[] = ['floor', 'jwks', 'session', 'token', 'sign-in', 'sign-up'];
+type Target = 'auth-worker' | 'stock';
+
+interface Account {
+  email: string;
+  password: string;
+  sessionToken: string;
+}
+
+interface Measurement {
+  target: Target;
+  endpoint: Endpoint;
+  concurrency: number;
+  requests: number;
+  errors: Record<string, number>;
+  p50: number;
+  p99: number;
+  rps: number;
+  /** Mean per request, from Server-Timing; undefined when not reported. */
+  queries?: number;
+  connections?: number;
+}
+
+let ipCounter = 0;
+function nextIp(): string {
+  ipCounter++;
+  return `10.${(ipCounter >> 16) & 255}.${(ipCounter >> 8) & 255}.${ipCounter & 255}`;
+}
+
+let emailCounter = 0;
+const RUN_ID = Date.now().toString(36);
+function freshEmail(): string {
+  return `bench-${RUN_ID}-${++emailCounter}@example.com`;
+}
+
+/** One simulated client: an IP used for at most 10 requests (the sign-up limit per IP). */
+class Client {
+  private ip = nextIp();
+  private used = 0;
+  constructor(readonly base: string) {}
+  headers(extra: Record<string, string> = {}): Record<string, string> {
+    if (++this.used > 10) {
+      this.ip = nextIp();
+      this.used = 1;
+    }
+    // Node's fetch sends Sec-Fetch-Mode like a browser, so Better Auth wants an Origin.
+    return { 'cf-connecting-ip': this.ip, origin: this.base, ...extra };
+  }
+}
+
+function signUpRequest(client: Client, email: string, password: string): [string, RequestInit] {
+  return [
+    `${client.base}/api/auth/sign-up/email`,
+    {
+      method: 'POST',
+      headers: client.headers({ 'content-type': 'application/json' }),
+      body: JSON.stringify({ email, password, name: 'Bench User' }),
+    },
+  ];
+}
+
+function requestFor(endpoint: Endpoint, client: Client, accounts: Account[], index: number): [string, RequestInit] {
+  const account = accounts[index % accounts.length] as Account;
+  const bearer = { authorization: `Bearer ${account.sessionToken}` };
+  switch (endpoint) {
+    case 'floor':
+      return [`${client.base}/health`, { headers: client.headers() }];
+    case 'jwks':
+      return [`${client.base}/api/auth/jwks`, { headers: client.headers() }];
+    case 'session':
+      return [`${client.base}/api/auth/get-session`, { headers: client.headers(bearer) }];
+    case 'token':
+      return [`${client.base}/api/auth/token`, { headers: client.headers(bearer) }];
+    case 'sign-in':
+      return [
+        `${client.base}/api/auth/sign-in/email`,
+        {
+          method: 'POST',
+          headers: client.headers({ 'content-type': 'application/json' }),
+          body: JSON.stringify({ email: account.email, password: account.password }),
+        },
+      ];
+    case 'sign-up':
+      return signUpRequest(client, freshEmail(), 'bench password 12345');
+  }
+}
+
+const DB_TIMING = /db;desc="queries=(\d+) connections=(\d+)"/;
+
+async function measure(
+  target: Target,
+  base: string,
+  endpoint: Endpoint,
+  concurrency: number,
+  accounts: Account[],
+): Promise<Measurement> {
+  const total = endpoint === 'sign-in' || endpoint === 'sign-up' ? HASH_REQUESTS : REQUESTS;
+  const latencies: number[] = [];
+  const errors: Record<string, number> = {};
+  let queries = 0;
+  let connections = 0;
+  let counted = 0;
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      const client = new Client(base);
+      for (let index = next++; index < total; index = next++) {
+        const [url, init] = requestFor(endpoint, client, accounts, index);
+        const sent = performance.now();
+        let status: number;
+        try {
+          const response = await fetch(url, init);
+          await response.arrayBuffer();
+          status = response.status;
+          const timing = DB_TIMING.exec(response.headers.get('server-timing') ?? '');
+          if (timing) {
+            queries += Number(timing[1]);
+            connections += Number(timing[2]);
+            counted++;
+          }
+        } catch {
+          status = -1;
+        }
+        latencies.push(performance.now() - sent);
+        if (status !== 200) errors[status] = (errors[status] ?? 0) + 1;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
+  return {
+    target,
+    endpoint,
+    concurrency,
+    requests: latencies.length,
+    errors,
+    p50: at(0.5),
+    p99: at(0.99),
+    rps: latencies.length / elapsed,
+    // Isolate-wide counters are per request only when requests do not overlap.
+    ...(concurrency === 1 && counted > 0 ? { queries: queries / counted, connections: connections / counted } : {}),
+  };
+}
+
+async function waitForHealth(base: string, server: ChildProcess): Promise<void> {
+  for (let attempt = 0; attempt < 240; attempt++) {
+    if (server.exitCode !== null) throw new Error(`wrangler dev exited with ${server.exitCode}`);
+    try {
+      if ((await fetch(`${base}/health`)).ok) return;
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error('wrangler dev did not start');
+}
+
+async function stopServer(server: ChildProcess): Promise<void> {
+  if (!server.pid || server.exitCode !== null) return;
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  try {
+    process.kill(-server.pid, 'SIGTERM');
+  } catch {}
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+  try {
+    process.kill(-server.pid, 'SIGKILL');
+  } catch {}
+}
+
+async function benchTarget(
+  target: Target,
+  databaseUrl: string,
+  proxyAddress: string,
+  scratch: string,
+): Promise<Measurement[]> {
+  const port = target === 'auth-worker' ? PORT : PORT + 1;
+  const base = `http://localhost:${port}`;
+  const vars: Record<string, string> = {
+    DATABASE_URL: databaseUrl,
+    DATABASE_WS_PROXY: proxyAddress,
+    BETTER_AUTH_SECRET: `bench-only-secret-${RUN_ID}-0123456789abcdef`,
+    BETTER_AUTH_URL: base,
+    BENCH_DATABASE_STATS: '1',
+  };
+  const envFile = path.join(scratch, `${target}.env`);
+  writeFileSync(
+    envFile,
+    `${Object.entries(vars)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join('\n')}\n`,
+    {
+      mode: 0o600,
+    },
+  );
+  const config = target === 'auth-worker' ? [] : ['-c', `${ROOT}bench/wrangler.stock.toml`];
+  const server = spawn(
+    WRANGLER,
+    [
+      'dev',
+      ...config,
+      '--port',
+      String(port),
+      '--ip',
+      '127.0.0.1',
+      '--env-file',
+      envFile,
+      // Fresh Durable Object state: no rate-limit counters from an earlier run.
+      '--persist-to',
+      path.join(scratch, `${target}-state`),
+      '--show-interactive-dev-session=false',
+    ],
+    {
+      cwd: ROOT,
+      detached: true,
+      stdio: ['ignore', 'ignore', 'ignore'],
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    },
+  );
+  try {
+    await waitForHealth(base, server);
+    // Accounts with sessions for session, token and sign-in (each its own client IP).
+    const accounts: Account[] = [];
+    for (let index = 0; index < SESSION_POOL; index++) {
+      const account = { email: freshEmail(), password: `bench password ${index}`, sessionToken: '' };
+      const response = await fetch(...signUpRequest(new Client(base), account.email, account.password));
+      if (!response.ok) throw new Error(`${target}: sign-up failed: ${response.status} ${await response.text()}`);
+      account.sessionToken = ((await response.json()) as { token: string }).token;
+      accounts.push(account);
+    }
+    // Warm-up: the first JWKS read creates or loads the signing keys, the
+    // first requests compile the code paths; nothing of it is measured.
+    for (const endpoint of ENDPOINTS) {
+      for (let index = 0; index < WARMUP; index++) {
+        const [url, init] = requestFor(endpoint, new Client(base), accounts, index);
+        await (await fetch(url, init)).arrayBuffer();
+      }
+    }
+    const results: Measurement[] = [];
+    for (const concurrency of CONCURRENCIES) {
+      for (const endpoint of ENDPOINTS) {
+        const result = await measure(target, base, endpoint, concurrency, accounts);
+        results.push(result);
+        console.log(
+          `${target.padEnd(11)} ${endpoint.padEnd(8)} c=${String(concurrency).padEnd(2)} p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms, ${result.rps.toFixed(1)} req/s${result.queries === undefined ? '' : `, ${result.queries.toFixed(2)} queries`}${Object.keys(result.errors).length ? `, errors ${JSON.stringify(result.errors)}` : ''}`,
+        );
+      }
+    }
+    return results;
+  } finally {
+    await stopServer(server);
+  }
+}
+
+interface BundleSize {
+  raw: number;
+  gzip: number;
+}
+
+/** wrangler's own figures for the upload (`Total Upload: X KiB / gzip: Y KiB`). */
+function bundleSize(configPath: string | undefined, scratch: string): BundleSize {
+  const outdir = mkdtempSync(path.join(scratch, 'dist-'));
+  const output = execFileSync(
+    WRANGLER,
+    ['deploy', '--dry-run', '--outdir', outdir, ...(configPath ? ['-c', configPath] : [])],
+    { cwd: ROOT, encoding: 'utf8', env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' } },
+  );
+  const match = /Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/.exec(output);
+  if (!match) throw new Error(`no upload size in wrangler's output:\n${output}`);
+  return { raw: Number(match[1]), gzip: Number(match[2]) };
+}
+
+/** bench/workerd: hashing CPU and connection cost measured inside workerd; lines `BENCH {json}`. */
+function workerdCosts(databaseUrl: string): Record<string, unknown>[] {
+  const output = execFileSync(`${ROOT}node_modules/.bin/vitest`, ['run', '-c', 'bench/vitest.config.ts'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, TEST_DATABASE_URL: databaseUrl, BENCH_SMOKE: SMOKE ? '1' : '' },
+  });
+  return [...output.matchAll(/BENCH (\{.*\})/g)].map(
+    (match) => JSON.parse(match[1] ?? '{}') as Record<string, unknown>,
+  );
+}
+
+const ms = (value: number) => value.toFixed(1);
+const ratio = (value: number, to: number | undefined) => (to ? `${(value / to).toFixed(2)}×` : '–');
+
+function table(results: Measurement[]): string[] {
+  const find = (target: Target, endpoint: Endpoint, concurrency: number) =>
+    results.find((r) => r.target === target && r.endpoint === endpoint && r.concurrency === concurrency);
+  const countsOf = (target: Target, endpoint: Endpoint) => find(target, endpoint, 1);
+  const lines = [
+    '| endpoint | c | p50 ms | p99 ms | req/s | p50 ÷ floor | p50 ÷ stock | req/s ÷ stock | queries/req | conns/req | stock p50 ms | stock p99 ms | stock req/s | stock queries/req |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const concurrency of CONCURRENCIES) {
+    for (const endpoint of ENDPOINTS) {
+      const ours = find('auth-worker', endpoint, concurrency);
+      const stock = find('stock', endpoint, concurrency);
+      const floor = find('auth-worker', 'floor', concurrency);
+      if (!ours) continue;
+      const counts = countsOf('auth-worker', endpoint);
+      const stockCounts = countsOf('stock', endpoint);
+      const errors = Object.keys(ours.errors).length ? ` (non-200: ${JSON.stringify(ours.errors)})` : '';
+      lines.push(
+        `| ${endpoint}${errors} | ${concurrency} | ${ms(ours.p50)} | ${ms(ours.p99)} | ${ours.rps.toFixed(1)} | ${ratio(ours.p50, floor?.p50)} | ${ratio(ours.p50, stock?.p50)} | ${stock ? ratio(ours.rps, stock.rps) : '–'} | ${counts?.queries?.toFixed(2) ?? '–'} | ${counts?.connections?.toFixed(2) ?? '–'} | ${stock ? ms(stock.p50) : '–'} | ${stock ? ms(stock.p99) : '–'} | ${stock ? stock.rps.toFixed(1) : '–'} | ${stockCounts?.queries?.toFixed(2) ?? '–'}${stock && Object.keys(stock.errors).length ? ` (non-200: ${JSON.stringify(stock.errors)})` : ''} |`,
+      );
+    }
+  }
+  return lines;
+}
+
+async function main(): Promise<void> {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'auth-worker-bench-'));
+  const names = { 'auth-worker': `auth_worker_bench_${RUN_ID}_ours`, stock: `auth_worker_bench_${RUN_ID}_stock` };
+  const admin = new pg.Client({ connectionString: SERVER_URL });
+  await admin.connect();
+  const urlOf = (database: string) => {
+    const url = new URL(SERVER_URL);
+    url.pathname = `/${database}`;
+    return url.toString();
+  };
+  let proxy: Awaited<ReturnType<typeof startWsProxy>> | undefined;
+  try {
+    for (const database of Object.values(names)) {
+      await admin.query(`create database ${database}`);
+      await applyMigrations(urlOf(database));
+    }
+    proxy = await startWsProxy({ targets: [postgresAddress(SERVER_URL)] });
+
+    const started = new Date();
+    const results = [
+      ...(await benchTarget('auth-worker', urlOf(names['auth-worker']), proxy.address, scratch)),
+      ...(await benchTarget('stock', urlOf(names.stock), proxy.address, scratch)),
+    ];
+    const bundle = bundleSize(undefined, scratch);
+    const stockBundle = bundleSize(`${ROOT}bench/wrangler.stock.toml`, scratch);
+    const costs = workerdCosts(urlOf(names['auth-worker']));
+
+    const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
+    const report = [
+      `## ${started.toISOString()} — npm run bench${SMOKE ? ' --smoke' : ''}: ${REQUESTS} requests per endpoint and concurrency (${HASH_REQUESTS} for sign-in and sign-up)`,
+      '',
+      `Machine: ${machine}. \`wrangler dev\` (one local workerd) on PostgreSQL 127.0.0.1 through the local WebSocket proxy; auth-worker first, then the stock baseline, never both at once. Queries and connections per request are counted by the Worker (Server-Timing, concurrency-1 run).`,
+      '',
+      ...table(results),
+      '',
+      `Bundle (wrangler deploy --dry-run, Total Upload): auth-worker ${bundle.raw} KiB raw / ${bundle.gzip} KiB gzip; stock baseline ${stockBundle.raw} KiB / ${stockBundle.gzip} KiB.`,
+      '',
+      'Inside workerd (bench/workerd, vitest):',
+      '',
+      ...costs.map((cost) => `- ${cost.label}: ${cost.value}`),
+      '',
+    ].join('\n');
+    console.log(`\n${report}`);
+    if (RECORD) appendFileSync(RESULTS, `\n${report}`);
+    const failed = results.filter((r) => Object.keys(r.errors).length > 0);
+    if (failed.length > 0) {
+      console.error('bench: some requests did not answer 200 (see the table)');
+      process.exitCode = 1;
+    }
+  } finally {
+    await proxy?.stop();
+    for (const database of Object.values(names)) {
+      await admin.query(`drop database if exists ${database} with (force)`).catch(() => {});
+    }
+    await admin.end();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+await main();

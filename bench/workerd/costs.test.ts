@@ -1,0 +1,102 @@
+// Measurements inside workerd for `npm run bench`: password hashing CPU and
+// the cost of a per-request database connection. Each prints a line
+// `BENCH {"label","value"}` that bench/run.ts copies into bench/RESULTS.md.
+// Assertions check results only, never timings.
+//
+// Local workerd advances its clock during computation (the deployed runtime
+// does not), and scrypt runs synchronously on the isolate's thread, so the
+// wall time of a hash here is its CPU time on this machine.
+import { env } from 'cloudflare:test';
+import { hashPassword as betterAuthHash, verifyPassword as betterAuthVerify } from 'better-auth/crypto';
+import { describe, expect, it } from 'vitest';
+import { createDb } from '../../src/db/client';
+import { readConfig } from '../../src/env';
+import {
+  DEFAULT_PASSWORD_HASH_PARAMS,
+  hashPassword,
+  type PasswordHashParams,
+  verifyPassword,
+} from '../../src/password';
+import { postJson, uniqueEmail } from '../../test/helpers';
+
+const SMOKE = (env as unknown as { BENCH_SMOKE?: string }).BENCH_SMOKE === '1';
+const ROUNDS = SMOKE ? 2 : 20;
+
+function report(label: string, value: string): void {
+  console.log(`BENCH ${JSON.stringify({ label, value })}`);
+}
+
+async function timed<T>(rounds: number, run: () => Promise<T>): Promise<{ median: number; mean: number }> {
+  const times: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const started = performance.now();
+    await run();
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  const median = times[Math.floor(times.length / 2)] ?? 0;
+  return { median, mean: times.reduce((sum, time) => sum + time, 0) / times.length };
+}
+
+const describeTime = ({ median, mean }: { median: number; mean: number }) =>
+  `median ${median.toFixed(1)} ms, mean ${mean.toFixed(1)} ms (${ROUNDS} rounds)`;
+
+describe('password hashing CPU in workerd', () => {
+  it("Better Auth's own hashPassword/verifyPassword (N=16384 r=16 p=1)", async () => {
+    const hash = await betterAuthHash('correct horse battery');
+    report('Better Auth hashPassword (N=16384 r=16 p=1)', describeTime(await timed(ROUNDS, () => betterAuthHash('x'))));
+    const verify = await timed(ROUNDS, () => betterAuthVerify({ hash, password: 'correct horse battery' }));
+    report('Better Auth verifyPassword', describeTime(verify));
+    expect(await betterAuthVerify({ hash, password: 'correct horse battery' })).toBe(true);
+  });
+
+  const variants: PasswordHashParams[] = [
+    DEFAULT_PASSWORD_HASH_PARAMS,
+    { N: 16384, r: 8, p: 1 },
+    { N: 8192, r: 8, p: 1 },
+    { N: 4096, r: 8, p: 1 },
+    { N: 32768, r: 16, p: 1 },
+  ];
+  it.each(variants)('src/password.ts hash + verify with N=$N r=$r p=$p', async (params) => {
+    const hash = await hashPassword('correct horse battery', params);
+    const verify = await timed(ROUNDS, () => verifyPassword(hash, 'correct horse battery'));
+    report(`src/password.ts verifyPassword N=${params.N} r=${params.r} p=${params.p}`, describeTime(verify));
+    expect(await verifyPassword(hash, 'correct horse battery')).toBe(true);
+  });
+
+  it('a whole sign-in through the Worker (hash verify + queries + rate-limit calls)', async () => {
+    const email = uniqueEmail('bench');
+    const password = 'correct horse battery';
+    expect((await postJson('/api/auth/sign-up/email', { email, password, name: 'Bench' })).status).toBe(200);
+    const signIn = await timed(SMOKE ? 2 : 8, async () => {
+      const response = await postJson('/api/auth/sign-in/email', { email, password });
+      expect(response.status).toBe(200);
+    });
+    report('sign-in request, wall time in workerd (includes database round trips)', describeTime(signIn));
+  });
+});
+
+describe('connection cost in workerd (Neon driver over the WebSocket proxy)', () => {
+  it('a fresh pool: connect + authenticate + select 1, then a second select 1 on the same pool', async () => {
+    const config = readConfig(env);
+    const first: number[] = [];
+    const second: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const { db, close } = createDb(config);
+      let started = performance.now();
+      await db.execute('select 1');
+      first.push(performance.now() - started);
+      started = performance.now();
+      await db.execute('select 1');
+      second.push(performance.now() - started);
+      await close();
+    }
+    const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)] ?? 0;
+    report(
+      'first query on a fresh pool (WebSocket + Postgres startup + auth + query)',
+      `median ${median(first).toFixed(1)} ms (${ROUNDS} rounds)`,
+    );
+    report('second query on the same pool', `median ${median(second).toFixed(1)} ms (${ROUNDS} rounds)`);
+    expect(first.length).toBe(ROUNDS);
+  });
+});

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { callWorker, signUp } from './helpers';
+
+// BENCH_DATABASE_STATS=1 (npm run bench) reports each request's database work;
+// the config tests check that it is refused unless the Worker is on localhost.
+const LOCAL_BENCH = { BENCH_DATABASE_STATS: '1', BETTER_AUTH_URL: 'http://localhost:8794' };
+
+describe('database stats header for benchmarks', () => {
+  it('is absent unless BENCH_DATABASE_STATS=1', async () => {
+    const user = await signUp();
+    const response = await callWorker('/api/auth/session', {
+      headers: { authorization: `Bearer ${user.sessionToken}` },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('server-timing')).toBeNull();
+  });
+
+  it('counts the queries and connections of a request', async () => {
+    const user = await signUp();
+    const session = await callWorker(
+      '/api/auth/get-session',
+      { headers: { authorization: `Bearer ${user.sessionToken}` } },
+      LOCAL_BENCH,
+    );
+    expect(session.status).toBe(200);
+    // A session read is one query: the session joined with its user.
+    expect(session.headers.get('server-timing')).toBe('db;desc="queries=1 connections=1"');
+
+    const health = await callWorker('/health', {}, LOCAL_BENCH);
+    expect(health.headers.get('server-timing')).toBe('db;desc="queries=0 connections=0"');
+  });
+});
