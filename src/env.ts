@@ -4,6 +4,7 @@ import type { Database } from './db/client';
 import { AppError, ErrorCode } from './errors';
 import { MIN_SECRET_LENGTH } from './jwt/key-crypto';
 import { JWT_ALGORITHMS, type JwtAlgorithm } from './jwt/policy';
+import type { MailConfig } from './mail/mailer';
 import {
   clientIdVariable,
   clientSecretVariable,
@@ -42,6 +43,10 @@ export interface AppConfig {
   trustedOrigins: string[];
   /** Sign-in providers with both a client id and a secret; the others are off. */
   oauthProviders: OAuthCredentialsByProvider;
+  /** Sign-in waits until the email is verified (REQUIRE_EMAIL_VERIFICATION). */
+  requireEmailVerification: boolean;
+  /** How verification and password-reset emails go out. */
+  mail: MailConfig;
 }
 
 /** Shipped in .dev.vars.example; refused so that nobody deploys it. */
@@ -97,7 +102,44 @@ const configSchema = z.object({
   JWT_ALG: z.enum(JWT_ALGORITHMS, { error: `must be one of ${JWT_ALGORITHMS.join(', ')}` }).default('EdDSA'),
   JWT_AUDIENCE: z.string().optional(),
   TRUSTED_ORIGINS: originList.optional(),
+  REQUIRE_EMAIL_VERIFICATION: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true'),
+  RESEND_API_KEY: z
+    .string()
+    .regex(/^re_[\w-]{8,200}$/, 'must be a Resend API key (re_...)')
+    .optional(),
+  // `Name <address@domain>` or a bare address; no line breaks (header injection).
+  EMAIL_FROM: z
+    .string()
+    .regex(/^(?:[^<>\r\n"]{1,100} <[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+)$/, {
+      error: 'must be an address or "Name <address@domain>"',
+    })
+    .optional(),
 });
+
+/**
+ * Production is any BETTER_AUTH_URL that is not on localhost. There the
+ * console mailer (which prints live verification and reset links) is refused:
+ * an email API must be configured.
+ */
+function readMailConfig(values: {
+  baseURL: string;
+  RESEND_API_KEY?: string | undefined;
+  EMAIL_FROM?: string | undefined;
+}): { mail?: MailConfig; problems: string[] } {
+  if (values.RESEND_API_KEY) {
+    if (!values.EMAIL_FROM) return { problems: ['EMAIL_FROM is not set while RESEND_API_KEY is'] };
+    return { mail: { kind: 'resend', apiKey: values.RESEND_API_KEY, from: values.EMAIL_FROM }, problems: [] };
+  }
+  if (isLocalHost(new URL(values.baseURL).hostname)) return { mail: { kind: 'console' }, problems: [] };
+  return {
+    problems: [
+      'RESEND_API_KEY is not set: outside localhost, verification and password-reset emails need an email API (the development mailer prints links to the console and runs on localhost only)',
+    ],
+  };
+}
 
 /**
  * A provider is on when both of its variables are set and off when neither is.
@@ -148,12 +190,19 @@ export function readConfig(env: Env): AppConfig {
     JWT_ALG: optional(vars.JWT_ALG),
     JWT_AUDIENCE: optional(vars.JWT_AUDIENCE),
     TRUSTED_ORIGINS: optional(vars.TRUSTED_ORIGINS),
+    REQUIRE_EMAIL_VERIFICATION: optional(vars.REQUIRE_EMAIL_VERIFICATION),
+    RESEND_API_KEY: optional(vars.RESEND_API_KEY),
+    EMAIL_FROM: optional(vars.EMAIL_FROM),
   });
   const oauth = readOAuthProviders(vars);
-  if (!parsed.success || oauth.problems.length > 0) {
+  const mail = parsed.success
+    ? readMailConfig({ ...parsed.data, baseURL: parsed.data.BETTER_AUTH_URL })
+    : { mail: undefined, problems: [] };
+  if (!parsed.success || oauth.problems.length > 0 || !mail.mail) {
     const problems = [
       ...(parsed.error?.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`) ?? []),
       ...oauth.problems,
+      ...mail.problems,
     ];
     throw new AppError(500, ErrorCode.SERVER_MISCONFIGURED, `Server misconfigured: ${problems.join('; ')}.`);
   }
@@ -170,6 +219,8 @@ export function readConfig(env: Env): AppConfig {
     jwtAudience: values.JWT_AUDIENCE ?? baseURL,
     trustedOrigins: [...new Set([new URL(baseURL).origin, ...(values.TRUSTED_ORIGINS ?? [])])],
     oauthProviders: oauth.providers,
+    requireEmailVerification: values.REQUIRE_EMAIL_VERIFICATION,
+    mail: mail.mail,
   };
   // A deployment that lost the binding (a wrangler.toml [env] section does not
   // inherit it) would otherwise run without rate limits.

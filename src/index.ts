@@ -91,7 +91,11 @@ export function createApp() {
   app.post(auth('/update-user'), validateJsonBody(updateUserBody));
   app.post(auth('/change-password'), validateJsonBody(changePasswordBody));
   app.post(auth('/change-email'), validateJsonBody(changeEmailBody));
-  app.post(auth('/send-verification-email'), validateJsonBody(verificationEmailBody));
+  app.post(
+    auth('/send-verification-email'),
+    validateJsonBody(verificationEmailBody),
+    rateLimit(RATE_LIMITS.verificationEmail),
+  );
   app.get(auth('/token'), rateLimit(RATE_LIMITS.token));
   app.route(AUTH_BASE_PATH, oauthRoutes);
 

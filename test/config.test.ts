@@ -27,6 +27,16 @@ const cases: Array<{ variable: string; overrides: EnvOverrides; secretValue?: st
   { variable: 'DATABASE_WS_PROXY', overrides: { DATABASE_WS_PROXY: 'not a host' } },
   { variable: 'DATABASE_WS_PROXY', overrides: { DATABASE_WS_PROXY: 'db.example.com:5432' } },
   { variable: 'RATE_LIMITER', overrides: { RATE_LIMITER: undefined } },
+  // Outside localhost an email API is required: the dev mailer prints live links.
+  { variable: 'RESEND_API_KEY', overrides: { RESEND_API_KEY: undefined } },
+  {
+    variable: 'RESEND_API_KEY',
+    overrides: { RESEND_API_KEY: 'sk_live_not_a_resend_key_123' },
+    secretValue: 'sk_live_not_a_resend_key_123',
+  },
+  { variable: 'EMAIL_FROM', overrides: { EMAIL_FROM: undefined } },
+  { variable: 'EMAIL_FROM', overrides: { EMAIL_FROM: 'Evil <a@b.example>\r\nBcc: x@y.example' } },
+  { variable: 'REQUIRE_EMAIL_VERIFICATION', overrides: { REQUIRE_EMAIL_VERIFICATION: 'yes' } },
   // A provider is on with both of its variables, off with neither; one alone is a mistake.
   {
     variable: 'GOOGLE_CLIENT_SECRET',
