@@ -21,6 +21,7 @@ import {
 import { publicKeyRoutes } from './jwt/routes';
 import { forwardToAuth, refuseForeignOrigins, requestLog, withAuth } from './middleware';
 import { oauthRoutes } from './oauth/routes';
+import { pageRoutes } from './pages/routes';
 import { RATE_LIMITS, RateLimiter, rateLimit } from './rate-limit';
 import { scheduled } from './scheduled';
 
@@ -47,6 +48,8 @@ export function createApp() {
 
   // Before the /api/* middleware: public keys need no per-request database.
   app.route('/', publicKeyRoutes);
+  // Pages need no per-request database either: they call /api/* from the browser.
+  app.route('/', pageRoutes);
 
   app.use(
     '/api/*',
