@@ -82,6 +82,12 @@ describe('pages', () => {
     expect(text).toContain('data-token="&quot;&gt;&lt;script&gt;');
   });
 
+  it('sends / (where a provider sign-in without callbackURL lands) to the account page', async () => {
+    const response = await callWorker('/', { redirect: 'manual' });
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe('/account');
+  });
+
   it('shows a readable error for a reset page without a token, and for a failed provider sign-in', async () => {
     expect((await pageText('/reset-password')).text).toContain('This link is incomplete');
     expect((await pageText('/login?error=account_not_linked')).text).toContain(

@@ -200,7 +200,7 @@ export const PAGES_SCRIPT = `'use strict';
         done.className = 'form-status';
         done.setAttribute('role', 'status');
         done.setAttribute('tabindex', '-1');
-        done.textContent = 'Your password is changed, and your other sessions are signed out. ';
+        done.textContent = 'Your password is changed, and every session of your account is signed out. ';
         var link = document.createElement('a');
         link.href = '/login';
         link.textContent = 'Sign in with the new password';
