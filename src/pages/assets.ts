@@ -87,6 +87,11 @@ export const PAGES_SCRIPT = `'use strict';
 
   function $(root, selector) { return root.querySelector(selector); }
 
+  // A used token has no business in the address bar or the history.
+  function forgetToken() {
+    window.history.replaceState(null, '', window.location.pathname);
+  }
+
   function show(element, text) {
     if (!element) return;
     element.textContent = text;
@@ -207,6 +212,7 @@ export const PAGES_SCRIPT = `'use strict';
         done.appendChild(link);
         form.parentNode.insertBefore(done, form);
         done.focus();
+        forgetToken();
       });
     }
   };
@@ -237,6 +243,7 @@ export const PAGES_SCRIPT = `'use strict';
         return box.focus();
       }
       status(root, 'Thank you: your email is verified.');
+      forgetToken();
     });
   }
 

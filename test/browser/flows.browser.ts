@@ -129,6 +129,7 @@ describe('in a browser', () => {
     expect(link.startsWith(`${authUrl}/verify-email?token=`)).toBe(true);
     await page.goto(link);
     await expect.poll(() => page.getByRole('status').textContent()).toBe('Thank you: your email is verified.');
+    expect(page.url()).toBe(`${authUrl}/verify-email`);
     await screenshot('verify-email');
     await page.goto(`${authUrl}/account`);
     await expect.poll(() => page.locator('[data-user-verified]').textContent()).toBe('verified');
@@ -202,6 +203,7 @@ describe('in a browser', () => {
     await page.getByLabel('New password again').fill(newPassword);
     await page.getByRole('button', { name: 'Set the new password' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toContain('Your password is changed');
+    expect(page.url()).toBe(`${authUrl}/reset-password`);
     await screenshot('reset-password');
 
     await signIn(password);
