@@ -37,8 +37,9 @@ button[disabled]{opacity:.6;cursor:progress}
 a{color:var(--accent)}
 .profile{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;margin:0}
 .profile dt{font-weight:600}.profile dd{margin:0;overflow-wrap:anywhere}
-.badge{font-size:.8rem;border:1px solid var(--line);border-radius:999px;padding:0 .5rem;color:var(--muted)}
+.badge{white-space:nowrap;font-size:.8rem;border:1px solid var(--line);border-radius:999px;padding:0 .5rem;color:var(--muted)}
 .sessions{padding-left:1.2rem;margin:0 0 1rem}
+.actions{display:flex;flex-wrap:wrap;gap:.5rem}
 `;
 
 export const PAGES_SCRIPT = `'use strict';

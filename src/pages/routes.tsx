@@ -255,7 +255,7 @@ pageRoutes.get('/account', (c) =>
       </div>
       <h2>Sessions</h2>
       <ul class="sessions" data-sessions />
-      <p>
+      <p class="actions">
         <button type="button" class="secondary" data-action="revoke-others">
           Sign out everywhere else
         </button>{' '}
