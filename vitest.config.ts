@@ -1,6 +1,6 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
-import { TEST_AUTH_URL, TEST_SECRET } from './test/setup/constants.ts';
+import { TEST_AUTH_URL, TEST_EMAIL_FROM, TEST_RESEND_API_KEY, TEST_SECRET } from './test/setup/constants.ts';
 
 // Tests run inside workerd (the Workers runtime) and reach Postgres through the
 // Neon driver and the local WebSocket proxy, exactly like `npm run dev`.
@@ -15,12 +15,16 @@ export default defineConfig({
           DATABASE_WS_PROXY: inject<string>('databaseWsProxy'),
           BETTER_AUTH_SECRET: TEST_SECRET,
           BETTER_AUTH_URL: TEST_AUTH_URL,
+          // Mail goes to the fake Resend installed by test/setup/email-api.ts.
+          RESEND_API_KEY: TEST_RESEND_API_KEY,
+          EMAIL_FROM: TEST_EMAIL_FROM,
         },
       },
     })),
   ],
   test: {
     globalSetup: ['./test/setup/database.ts'],
+    setupFiles: ['./test/setup/email-api.ts'],
     include: ['test/**/*.test.ts'],
     // Files share one database, and the key tests move the signing-key
     // lifecycle with a controlled clock: run files one at a time.

@@ -9,6 +9,8 @@ import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './input';
 import type { KeySource } from './jwt/key-cache';
 import { signWithCurrentKey } from './jwt/keys';
 import { TOKEN_LIFETIME_SECONDS } from './jwt/policy';
+import { PASSWORD_RESET_LINK_TTL_SECONDS, type SendEmail, VERIFICATION_LINK_TTL_SECONDS } from './mail/mailer';
+import { passwordResetEmail, verificationEmail } from './mail/messages';
 import { providerCallGuard } from './oauth/provider-calls';
 import { socialProvidersFor } from './oauth/providers';
 import { passwordHasher } from './password';
@@ -26,7 +28,8 @@ function logBetterAuth(level: string, message: string): void {
  * pool are per request on Workers, so the instance is too; everything in it
  * comes from validated config, never from request headers.
  */
-export function createAuth(config: AppConfig, db: Database, keys: KeySource) {
+export function createAuth(config: AppConfig, db: Database, keys: KeySource, sendEmail: SendEmail) {
+  const mailOff = config.mail.kind === 'none';
   return betterAuth({
     appName: 'auth-worker',
     baseURL: config.baseURL,
@@ -43,7 +46,27 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource) {
       // Same scrypt as Better Auth, with the cost written into each hash so
       // that PASSWORD_HASH_PARAMS can change without breaking stored hashes.
       password: passwordHasher(config.passwordHash),
+      requireEmailVerification: config.requireEmailVerification,
+      resetPasswordTokenExpiresIn: PASSWORD_RESET_LINK_TTL_SECONDS,
+      // Whoever resets the password is the account's owner from now on:
+      // sessions opened with the old password (perhaps by someone else) end.
+      revokeSessionsOnPasswordReset: true,
+      // Links point at our page, which posts the token to /reset-password;
+      // Better Auth's own `url` would go through its redirect endpoint.
+      // Without an email API there is no reset (Better Auth answers 400).
+      sendResetPassword: mailOff
+        ? undefined
+        : async ({ user, token }) =>
+            sendEmail(passwordResetEmail(config.baseURL, user.email, token, PASSWORD_RESET_LINK_TTL_SECONDS / 60)),
     },
+    emailVerification: mailOff
+      ? undefined
+      : {
+          sendOnSignUp: true,
+          expiresIn: VERIFICATION_LINK_TTL_SECONDS,
+          sendVerificationEmail: async ({ user, token }) =>
+            sendEmail(verificationEmail(config.baseURL, user.email, token, VERIFICATION_LINK_TTL_SECONDS / 60)),
+        },
     // Replaced by shared limits (src/rate-limit.ts): Better Auth's limiter
     // counts in isolate memory, which limits nothing across the fleet.
     rateLimit: { enabled: false },

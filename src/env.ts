@@ -4,6 +4,7 @@ import type { Database } from './db/client';
 import { AppError, ErrorCode } from './errors';
 import { MIN_SECRET_LENGTH } from './jwt/key-crypto';
 import { JWT_ALGORITHMS, type JwtAlgorithm } from './jwt/policy';
+import type { MailConfig } from './mail/mailer';
 import {
   clientIdVariable,
   clientSecretVariable,
@@ -47,6 +48,10 @@ export interface AppConfig {
   benchDatabaseStats: boolean;
   /** scrypt cost for new password hashes (src/password.ts); old hashes keep their own. */
   passwordHash: PasswordHashParams;
+  /** Sign-in waits until the email is verified (REQUIRE_EMAIL_VERIFICATION). */
+  requireEmailVerification: boolean;
+  /** How verification and password-reset emails go out. */
+  mail: MailConfig;
 }
 
 /** Shipped in .dev.vars.example; refused so that nobody deploys it. */
@@ -114,7 +119,50 @@ const configSchema = z.object({
       return z.NEVER;
     })
     .optional(),
+  REQUIRE_EMAIL_VERIFICATION: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true'),
+  RESEND_API_KEY: z
+    .string()
+    .regex(/^re_[\w-]{8,200}$/, 'must be a Resend API key (re_...)')
+    .optional(),
+  // `Name <address@domain>` or a bare address; no line breaks (header injection).
+  EMAIL_FROM: z
+    .string()
+    .regex(/^(?:[^<>\r\n"]{1,100} <[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+)$/, {
+      error: 'must be an address or "Name <address@domain>"',
+    })
+    .optional(),
 });
+
+/**
+ * Production is any BETTER_AUTH_URL that is not on localhost. There the
+ * console mailer (which prints live verification and reset links) is never
+ * used: without an email API, verification and password-reset emails are off
+ * (the rest of the Worker is unaffected), and REQUIRE_EMAIL_VERIFICATION,
+ * which could never be satisfied, is a misconfiguration.
+ */
+function readMailConfig(values: {
+  baseURL: string;
+  RESEND_API_KEY?: string | undefined;
+  EMAIL_FROM?: string | undefined;
+  REQUIRE_EMAIL_VERIFICATION: boolean;
+}): { mail?: MailConfig; problems: string[] } {
+  if (values.RESEND_API_KEY) {
+    if (!values.EMAIL_FROM) return { problems: ['EMAIL_FROM is not set while RESEND_API_KEY is'] };
+    return { mail: { kind: 'resend', apiKey: values.RESEND_API_KEY, from: values.EMAIL_FROM }, problems: [] };
+  }
+  if (isLocalHost(new URL(values.baseURL).hostname)) return { mail: { kind: 'console' }, problems: [] };
+  if (values.REQUIRE_EMAIL_VERIFICATION) {
+    return {
+      problems: [
+        'RESEND_API_KEY is not set: REQUIRE_EMAIL_VERIFICATION needs an email API outside localhost (the development mailer runs on localhost only)',
+      ],
+    };
+  }
+  return { mail: { kind: 'none' }, problems: [] };
+}
 
 /**
  * A provider is on when both of its variables are set and off when neither is.
@@ -167,12 +215,19 @@ export function readConfig(env: Env): AppConfig {
     TRUSTED_ORIGINS: optional(vars.TRUSTED_ORIGINS),
     BENCH_DATABASE_STATS: optional(vars.BENCH_DATABASE_STATS),
     PASSWORD_HASH_PARAMS: optional(vars.PASSWORD_HASH_PARAMS)?.replace(/\s+/g, ''),
+    REQUIRE_EMAIL_VERIFICATION: optional(vars.REQUIRE_EMAIL_VERIFICATION),
+    RESEND_API_KEY: optional(vars.RESEND_API_KEY),
+    EMAIL_FROM: optional(vars.EMAIL_FROM),
   });
   const oauth = readOAuthProviders(vars);
-  if (!parsed.success || oauth.problems.length > 0) {
+  const mail = parsed.success
+    ? readMailConfig({ ...parsed.data, baseURL: parsed.data.BETTER_AUTH_URL })
+    : { mail: undefined, problems: [] };
+  if (!parsed.success || oauth.problems.length > 0 || !mail.mail) {
     const problems = [
       ...(parsed.error?.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`) ?? []),
       ...oauth.problems,
+      ...mail.problems,
     ];
     throw new AppError(500, ErrorCode.SERVER_MISCONFIGURED, `Server misconfigured: ${problems.join('; ')}.`);
   }
@@ -191,6 +246,8 @@ export function readConfig(env: Env): AppConfig {
     oauthProviders: oauth.providers,
     benchDatabaseStats: values.BENCH_DATABASE_STATS === '1',
     passwordHash: values.PASSWORD_HASH_PARAMS ?? DEFAULT_PASSWORD_HASH_PARAMS,
+    requireEmailVerification: values.REQUIRE_EMAIL_VERIFICATION,
+    mail: mail.mail,
   };
   // Query counts in a response header tell a stranger what a request did:
   // refused anywhere but a local benchmark.
@@ -208,6 +265,15 @@ export function readConfig(env: Env): AppConfig {
       500,
       ErrorCode.SERVER_MISCONFIGURED,
       'Server misconfigured: the RATE_LIMITER binding is missing.',
+    );
+  }
+  if (config.mail.kind === 'none') {
+    console.warn(
+      JSON.stringify({
+        level: 'warn',
+        event: 'email_off',
+        message: 'No RESEND_API_KEY: verification and reset emails are off.',
+      }),
     );
   }
   configCache.set(env, config);

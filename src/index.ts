@@ -21,6 +21,7 @@ import {
 import { publicKeyRoutes } from './jwt/routes';
 import { databaseStats, forwardToAuth, refuseForeignOrigins, requestLog, withAuth } from './middleware';
 import { oauthRoutes } from './oauth/routes';
+import { pageRoutes } from './pages/routes';
 import { RATE_LIMITS, RateLimiter, rateLimit } from './rate-limit';
 import { scheduled } from './scheduled';
 
@@ -47,6 +48,8 @@ export function createApp() {
 
   // Before the /api/* middleware: public keys need no per-request database.
   app.route('/', publicKeyRoutes);
+  // Pages need no per-request database either: they call /api/* from the browser.
+  app.route('/', pageRoutes);
 
   app.use(
     '/api/*',
@@ -91,7 +94,11 @@ export function createApp() {
   app.post(auth('/update-user'), validateJsonBody(updateUserBody));
   app.post(auth('/change-password'), validateJsonBody(changePasswordBody));
   app.post(auth('/change-email'), validateJsonBody(changeEmailBody));
-  app.post(auth('/send-verification-email'), validateJsonBody(verificationEmailBody));
+  app.post(
+    auth('/send-verification-email'),
+    validateJsonBody(verificationEmailBody),
+    rateLimit(RATE_LIMITS.verificationEmail),
+  );
   app.get(auth('/token'), rateLimit(RATE_LIMITS.token));
   app.route(AUTH_BASE_PATH, oauthRoutes);
 

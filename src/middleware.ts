@@ -5,6 +5,7 @@ import { type AppEnv, readConfig } from './env';
 import { AppError, databaseUnavailable, ErrorCode, withErrorShape } from './errors';
 import { STATE_CHANGING_METHODS } from './input';
 import { keySourceFor } from './jwt/keys';
+import { createMailer } from './mail/mailer';
 
 /**
  * Creates the database pool and Better Auth for this request and closes the
@@ -17,7 +18,9 @@ export const withAuth: MiddlewareHandler<AppEnv> = async function withAuth(c, ne
   c.set('config', config);
   c.set('db', db);
   c.set('failedToReachDatabase', failedToReachDatabase);
-  c.set('auth', createAuth(config, db, keySourceFor(config, c.executionCtx)));
+  const mailer = createMailer(config.mail);
+  const sendEmail = (message: Parameters<typeof mailer.send>[0]) => c.executionCtx.waitUntil(mailer.send(message));
+  c.set('auth', createAuth(config, db, keySourceFor(config, c.executionCtx), sendEmail));
   try {
     await next();
   } finally {

@@ -115,6 +115,12 @@ export const RATE_LIMITS = {
     perIp: { limit: 5, windowSeconds: 15 * MINUTE },
     perAccount: { limit: 3, windowSeconds: 60 * MINUTE, keys: emailInBody },
   },
+  // Each request sends an email: without a limit, a way to flood an inbox.
+  verificationEmail: {
+    name: 'verification-email',
+    perIp: { limit: 5, windowSeconds: 15 * MINUTE },
+    perAccount: { limit: 3, windowSeconds: 60 * MINUTE, keys: emailInBody },
+  },
   passwordReset: {
     name: 'password-reset',
     perIp: { limit: 10, windowSeconds: 15 * MINUTE },

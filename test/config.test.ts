@@ -33,6 +33,16 @@ const cases: Array<{ variable: string; overrides: EnvOverrides; secretValue?: st
   // Query counts in a header are for local benchmarks only.
   { variable: 'BENCH_DATABASE_STATS', overrides: { BENCH_DATABASE_STATS: '1' } },
   { variable: 'BENCH_DATABASE_STATS', overrides: { BENCH_DATABASE_STATS: 'yes' } },
+  // Outside localhost the dev mailer (it prints live links) is never used; requiring verification needs an API.
+  { variable: 'RESEND_API_KEY', overrides: { RESEND_API_KEY: undefined, REQUIRE_EMAIL_VERIFICATION: 'true' } },
+  {
+    variable: 'RESEND_API_KEY',
+    overrides: { RESEND_API_KEY: 'sk_live_not_a_resend_key_123' },
+    secretValue: 'sk_live_not_a_resend_key_123',
+  },
+  { variable: 'EMAIL_FROM', overrides: { EMAIL_FROM: undefined } },
+  { variable: 'EMAIL_FROM', overrides: { EMAIL_FROM: 'Evil <a@b.example>\r\nBcc: x@y.example' } },
+  { variable: 'REQUIRE_EMAIL_VERIFICATION', overrides: { REQUIRE_EMAIL_VERIFICATION: 'yes' } },
   // A provider is on with both of its variables, off with neither; one alone is a mistake.
   {
     variable: 'GOOGLE_CLIENT_SECRET',

@@ -1,0 +1,66 @@
+// The server the browser tests drive. With AUTH_URL and DEV_SERVER_LOG set
+// (CI starts `npm run dev` itself, see .ci/run), that server and its output;
+// otherwise a fresh `npm run dev` on BROWSER_DEV_PORT (default 8791), in its own
+// process group so one signal stops npm, the dev script, wrangler and workerd.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import type { TestProject } from 'vitest/node';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    authUrl: string;
+    devServerLog: string;
+  }
+}
+
+async function waitForHealth(url: string, server: ChildProcess | undefined): Promise<void> {
+  const deadline = Date.now() + 150_000;
+  while (Date.now() < deadline) {
+    if (server && server.exitCode !== null) throw new Error(`npm run dev exited with ${server.exitCode}`);
+    try {
+      if ((await fetch(`${url}/health`)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`${url}/health did not answer`);
+}
+
+export default async function setup(project: TestProject) {
+  mkdirSync('test-results/screenshots', { recursive: true });
+  const givenUrl = process.env.AUTH_URL;
+  const givenLog = process.env.DEV_SERVER_LOG;
+  if (givenUrl && givenLog) {
+    await waitForHealth(givenUrl, undefined);
+    project.provide('authUrl', givenUrl);
+    project.provide('devServerLog', givenLog);
+    return;
+  }
+  if (givenUrl || givenLog) throw new Error('Set both AUTH_URL and DEV_SERVER_LOG, or neither.');
+
+  const port = process.env.BROWSER_DEV_PORT ?? '8791';
+  const log = 'test-results/browser-dev-server.log';
+  const output = openSync(log, 'w');
+  const server = spawn('npm', ['run', 'dev'], {
+    detached: true,
+    stdio: ['ignore', output, output],
+    env: { ...process.env, PORT: port, WRANGLER_SEND_METRICS: 'false' },
+  });
+  const url = `http://localhost:${port}`;
+  const stop = async () => {
+    if (server.exitCode !== null || server.pid === undefined) return;
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    process.kill(-server.pid, 'SIGINT');
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+  };
+  try {
+    await waitForHealth(url, server);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  project.provide('authUrl', url);
+  project.provide('devServerLog', log);
+  return stop;
+}

@@ -1,0 +1,239 @@
+/// <reference lib="dom" />
+// The pages in a real browser: sign up, verify the email from the dev mailer's
+// link (read from the dev server's output), sign out, a wrong password, sign
+// in, the account page, a token, a password reset. Steps run in order in one
+// browser context, like a person would. Screenshots: test-results/screenshots/.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+
+const authUrl = inject('authUrl');
+const devServerLog = inject('devServerLog');
+
+const email = `browser-${crypto.randomUUID()}@example.com`;
+const name = 'Grace Hopper';
+const password = 'first password 123';
+const newPassword = 'second password 456';
+
+let userDataDir: string;
+let context: BrowserContext;
+let page: Page;
+/**
+ * Console errors, CSP violations included: none are expected. Chromium also
+ * logs every non-2xx fetch ("Failed to load resource"), which the wrong
+ * password and the favicon cause on purpose; those are left out.
+ */
+const consoleErrors: string[] = [];
+
+/** A private client address of its own for this run, as the test helpers use. */
+function testClientIp(): string {
+  const [a, b, c] = crypto.getRandomValues(new Uint8Array(3));
+  return `10.${a}.${b}.${c}`;
+}
+
+async function screenshot(label: string) {
+  await page.screenshot({ path: `test-results/screenshots/${label}.png`, fullPage: true });
+}
+
+/** The latest link the dev mailer printed for this address and subject. */
+async function mailedLink(subject: string, after: number): Promise<string> {
+  const pattern = new RegExp(
+    `\\[dev mailer\\] to=${email.replace(/[.+]/g, '\\$&')} subject="${subject}" link=(\\S+)`,
+    'g',
+  );
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const links = [...readFileSync(devServerLog, 'utf8').matchAll(pattern)].map((match) => match[1] ?? '');
+    if (links.length > after) return links.at(-1) ?? '';
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`no "${subject}" link for ${email} in ${devServerLog}`);
+}
+
+async function signIn(withPassword: string) {
+  await page.goto(`${authUrl}/login`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(withPassword);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+beforeAll(async () => {
+  userDataDir = mkdtempSync(join(tmpdir(), 'auth-worker-chromium-'));
+  // A fresh profile per run; Playwright wants it as launchPersistentContext's argument.
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1000, height: 800 },
+    // Locally every client shares the per-IP rate limits (no edge sets
+    // cf-connecting-ip), and wrangler dev keeps them across restarts: without
+    // this, a few runs within 15 minutes exhaust the 5 password-reset requests.
+    // Behind Cloudflare the edge overwrites this header.
+    extraHTTPHeaders: { 'cf-connecting-ip': testClientIp() },
+  });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: authUrl });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+      consoleErrors.push(message.text());
+    }
+  });
+});
+
+afterAll(async () => {
+  await context?.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+});
+
+describe('in a browser', () => {
+  it('shows field errors tied to their inputs when the login form is sent empty', async () => {
+    await page.goto(`${authUrl}/login`);
+    await screenshot('login');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const emailInput = page.getByLabel('Email');
+    await expect.poll(() => emailInput.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('#email-error').textContent()).toBe('Enter your email.');
+    expect(await page.locator('#password-error').textContent()).toBe('Enter your password.');
+    // The first invalid field has the focus, and its error is its description.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('email');
+    expect(await emailInput.getAttribute('aria-describedby')).toContain('email-error');
+    await screenshot('login-empty');
+  });
+
+  it('signs up and lands on the account page, unverified', async () => {
+    await page.goto(`${authUrl}/signup`);
+    await page.getByLabel('Name').fill(name);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await screenshot('signup');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL(`${authUrl}/account`);
+    await expect.poll(() => page.locator('[data-user-email]').textContent()).toBe(email);
+    expect(await page.locator('[data-user-verified]').textContent()).toBe('not verified');
+    await screenshot('account-unverified');
+  });
+
+  it('verifies the email with the link from the dev mailer', async () => {
+    const link = await mailedLink('Verify your email address', 0);
+    expect(link.startsWith(`${authUrl}/verify-email?token=`)).toBe(true);
+    await page.goto(link);
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('Thank you: your email is verified.');
+    expect(page.url()).toBe(`${authUrl}/verify-email`);
+    await screenshot('verify-email');
+    await page.goto(`${authUrl}/account`);
+    await expect.poll(() => page.locator('[data-user-verified]').textContent()).toBe('verified');
+  });
+
+  it('signs out', async () => {
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.waitForURL(`${authUrl}/login`);
+    // The account page now sends the browser to sign in.
+    await page.goto(`${authUrl}/account`);
+    await page.waitForURL(`${authUrl}/login?redirect=%2Faccount`);
+  });
+
+  it('shows a readable error for a wrong password, using the keyboard only', async () => {
+    await page.goto(`${authUrl}/login`);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('email');
+    await page.keyboard.type(email);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('password');
+    await page.keyboard.type('not the password');
+    await page.keyboard.press('Enter');
+    const alert = page.locator('[data-form-error]');
+    await expect.poll(() => alert.textContent()).toBe('That email and password do not match an account.');
+    expect(await alert.isVisible()).toBe(true);
+    expect(await alert.getAttribute('role')).toBe('alert');
+    // The focus moves to the message, so a screen reader reads it next.
+    expect(await page.evaluate(() => document.activeElement?.hasAttribute('data-form-error'))).toBe(true);
+    expect(page.url()).toBe(`${authUrl}/login`);
+    await screenshot('login-wrong-password');
+  });
+
+  it('signs in, sees the account page and gets a token a backend verifies', async () => {
+    await signIn(password);
+    await page.waitForURL(`${authUrl}/account`);
+    await expect.poll(() => page.locator('[data-user-name]').textContent()).toBe(name);
+    await expect.poll(() => page.locator('[data-sessions] li').count()).toBeGreaterThan(0);
+    expect(await page.locator('[data-sessions]').textContent()).toContain('(this browser)');
+    await page.getByRole('button', { name: 'Get a fresh token' }).click();
+    const tokenBox = page.getByLabel('Token');
+    await expect.poll(() => tokenBox.inputValue()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const token = await tokenBox.inputValue();
+    const { payload } = await jwtVerify(token, createRemoteJWKSet(new URL(`${authUrl}/api/auth/jwks`)), {
+      issuer: authUrl,
+      audience: authUrl,
+    });
+    expect(payload).toMatchObject({ email, name, emailVerified: true });
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('Token copied.');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
+    await screenshot('account-token');
+  });
+
+  it('resets the password from the emailed link and signs in with the new one', async () => {
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.waitForURL(`${authUrl}/login`);
+    await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    await page.waitForURL(`${authUrl}/forgot-password`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByRole('button', { name: 'Send the link' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('we sent it a link');
+    await screenshot('forgot-password');
+
+    const link = await mailedLink('Reset your password', 0);
+    expect(link.startsWith(`${authUrl}/reset-password?token=`)).toBe(true);
+    await page.goto(link);
+    await page.getByLabel('New password', { exact: true }).fill(newPassword);
+    await page.getByLabel('New password again').fill('something else entirely');
+    await page.getByRole('button', { name: 'Set the new password' }).click();
+    await expect.poll(() => page.locator('#confirm-error').textContent()).toBe('The two passwords are not the same.');
+    await page.getByLabel('New password again').fill(newPassword);
+    await page.getByRole('button', { name: 'Set the new password' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Your password is changed');
+    expect(page.url()).toBe(`${authUrl}/reset-password`);
+    await screenshot('reset-password');
+
+    await signIn(password);
+    await expect
+      .poll(() => page.locator('[data-form-error]').textContent())
+      .toBe('That email and password do not match an account.');
+    await signIn(newPassword);
+    await page.waitForURL(`${authUrl}/account`);
+    await expect.poll(() => page.locator('[data-user-email]').textContent()).toBe(email);
+  });
+
+  it('follows a relative redirect after sign-in and refuses //evil.com', async () => {
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.waitForURL(`${authUrl}/login`);
+    await page.goto(`${authUrl}/login?redirect=${encodeURIComponent('//evil.com/steal')}`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(newPassword);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${authUrl}/account`);
+  });
+
+  it('fits a phone screen', async () => {
+    await page.setViewportSize({ width: 375, height: 740 });
+    await page.goto(`${authUrl}/login`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+    expect(overflow).toBe(false);
+    await screenshot('login-phone');
+  });
+
+  it('logged no console errors (CSP violations included)', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { CONTENT_SECURITY_POLICY, DEFAULT_REDIRECT, safeRedirect } from '../src/pages/security';
+import { installFakeProviders } from './fakes/oauth-providers';
+import { callWorker, TEST_AUTH_URL } from './helpers';
+
+const PAGES = [
+  '/login',
+  '/signup',
+  '/account',
+  '/forgot-password',
+  '/reset-password?token=abc',
+  '/verify-email?token=abc',
+];
+
+async function pageText(path: string, overrides = {}) {
+  const response = await callWorker(path, {}, overrides);
+  expect(response.status).toBe(200);
+  return { response, text: await response.text() };
+}
+
+/** The values of `attribute` on the page, in order. */
+function attributes(html: string, attribute: string): string[] {
+  return [...html.matchAll(new RegExp(`${attribute}="([^"]*)"`, 'g'))].map((match) =>
+    (match[1] ?? '').replaceAll('&amp;', '&').replaceAll('&quot;', '"'),
+  );
+}
+
+describe('pages', () => {
+  it.each(PAGES)('%s is HTML with a strict Content-Security-Policy and no inline script', async (path) => {
+    const { response, text } = await pageText(path);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(response.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(text.startsWith('<!doctype html>')).toBe(true);
+    expect(text).toContain('<html lang="en">');
+    // Every script is external (allowed by script-src 'self'); no inline code, no inline handlers or styles.
+    for (const script of text.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)) {
+      expect(script[1]).toContain('src="/assets/pages.js"');
+      expect(script[2]).toBe('');
+    }
+    expect(text).not.toMatch(/\son[a-z]+=/);
+    expect(text).not.toMatch(/\sstyle=/);
+  });
+
+  it('labels every input and ties its error message to it', async () => {
+    for (const path of ['/login', '/signup', '/forgot-password', '/reset-password?token=abc']) {
+      const { text } = await pageText(path);
+      const ids = attributes(text, ' id').filter((id) => text.includes(`name="${id}"`));
+      expect(ids.length).toBeGreaterThan(0);
+      for (const id of ids) {
+        expect(text).toContain(`<label for="${id}">`);
+        expect(text).toMatch(new RegExp(`id="${id}"[^>]*aria-describedby="[^"]*${id}-error`));
+        expect(text).toContain(`id="${id}-error"`);
+      }
+    }
+  });
+
+  it('serves the script and stylesheet with the same headers', async () => {
+    const script = await callWorker('/assets/pages.js');
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(script.headers.get('x-content-type-options')).toBe('nosniff');
+    const style = await callWorker('/assets/pages.css');
+    expect(style.headers.get('content-type')).toMatch(/^text\/css/);
+  });
+
+  it('leaves API responses without page headers', async () => {
+    const response = await callWorker('/api/auth/session');
+    expect(response.headers.get('content-security-policy')).toBeNull();
+  });
+
+  it('escapes a token from the query string into an attribute', async () => {
+    const { text } = await pageText(`/reset-password?token=${encodeURIComponent('"><script>alert(1)</script>')}`);
+    expect(text).not.toContain('<script>alert(1)');
+    expect(text).toContain('data-token="&quot;&gt;&lt;script&gt;');
+  });
+
+  it('sends / (where a provider sign-in without callbackURL lands) to the account page', async () => {
+    const response = await callWorker('/', { redirect: 'manual' });
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe('/account');
+  });
+
+  it('shows a readable error for a reset page without a token, and for a failed provider sign-in', async () => {
+    expect((await pageText('/reset-password')).text).toContain('This link is incomplete');
+    expect((await pageText('/login?error=account_not_linked')).text).toContain(
+      'An account with this email already exists',
+    );
+  });
+});
+
+describe('the redirect parameter', () => {
+  const trusted = 'https://app.example.com';
+  const cases: Array<[string, string]> = [
+    ['/dashboard?tab=1', '/dashboard?tab=1'],
+    ['/', '/'],
+    [`${trusted}/home`, `${trusted}/home`],
+    [`${TEST_AUTH_URL}/account`, `${TEST_AUTH_URL}/account`],
+    ['//evil.com', DEFAULT_REDIRECT],
+    ['//evil.com/path', DEFAULT_REDIRECT],
+    ['/\\evil.com', DEFAULT_REDIRECT],
+    ['\\\\evil.com', DEFAULT_REDIRECT],
+    ['/\t/evil.com', DEFAULT_REDIRECT],
+    ['https://evil.com', DEFAULT_REDIRECT],
+    ['https://app.example.com.evil.com/', DEFAULT_REDIRECT],
+    ['http://app.example.com/', DEFAULT_REDIRECT],
+    ['javascript:alert(1)', DEFAULT_REDIRECT],
+    ['data:text/html,hi', DEFAULT_REDIRECT],
+    ['evil.com', DEFAULT_REDIRECT],
+    [`/${'a'.repeat(2048)}`, DEFAULT_REDIRECT],
+    ['', DEFAULT_REDIRECT],
+  ];
+
+  it.each(cases)('%j → %j', (value, expected) => {
+    expect(safeRedirect(value, [TEST_AUTH_URL, trusted])).toBe(expected);
+  });
+
+  it.each([
+    ['/dashboard', '/dashboard'],
+    ['//evil.com', DEFAULT_REDIRECT],
+    ['https://evil.com/', DEFAULT_REDIRECT],
+    ['https://app.example.com/home', 'https://app.example.com/home'],
+  ])('the login page follows %j as %j', async (value, expected) => {
+    const { text } = await pageText(`/login?redirect=${encodeURIComponent(value)}`, {
+      TRUSTED_ORIGINS: trusted,
+    });
+    expect(attributes(text, 'data-redirect')).toEqual([expected]);
+    expect(text).not.toContain('evil.com');
+  });
+});
+
+describe('provider buttons', () => {
+  it('are absent when no provider is configured', async () => {
+    const { text } = await pageText('/login');
+    expect(text).not.toContain('Continue with');
+    expect(text).not.toContain('/api/auth/sign-in/');
+  });
+
+  it('appear for the configured providers only, with the redirect as callbackURL', async () => {
+    const fakes = await installFakeProviders();
+    try {
+      const env = {
+        GOOGLE_CLIENT_ID: fakes.env.GOOGLE_CLIENT_ID,
+        GOOGLE_CLIENT_SECRET: fakes.env.GOOGLE_CLIENT_SECRET,
+      };
+      for (const path of ['/login?redirect=%2Fdashboard', '/signup?redirect=%2Fdashboard']) {
+        const { text } = await pageText(path, env);
+        expect(text).toContain('Continue with Google');
+        expect(text).not.toContain('GitHub');
+        expect(text).not.toContain('Discord');
+        const links = attributes(text, 'href').filter((href) => href.startsWith('/api/auth/sign-in/'));
+        expect(links).toEqual(['/api/auth/sign-in/google?callbackURL=%2Fdashboard&errorCallbackURL=%2Flogin']);
+        // The link works: it leads to Google's consent screen.
+        const response = await callWorker(links[0] ?? '', { redirect: 'manual' }, env);
+        expect(response.status).toBe(302);
+        expect(new URL(response.headers.get('location') ?? '').host).toBe('accounts.google.com');
+      }
+    } finally {
+      fakes.restore();
+    }
+  });
+});
