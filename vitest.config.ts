@@ -1,26 +1,14 @@
-import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
-import { TEST_AUTH_URL, TEST_EMAIL_FROM, TEST_RESEND_API_KEY, TEST_SECRET } from './test/setup/constants.ts';
+import { TEST_EMAIL_FROM, TEST_RESEND_API_KEY } from './test/setup/constants.ts';
+import { workersPool } from './test/setup/workers-pool.ts';
 
 // Tests run inside workerd (the Workers runtime) and reach Postgres through the
 // Neon driver and the local WebSocket proxy, exactly like `npm run dev`.
 // test/setup/database.ts starts the database and proxy in Node first.
 export default defineConfig({
   plugins: [
-    cloudflareTest(({ inject }) => ({
-      wrangler: { configPath: './wrangler.toml' },
-      miniflare: {
-        bindings: {
-          DATABASE_URL: inject<string>('databaseUrl'),
-          DATABASE_WS_PROXY: inject<string>('databaseWsProxy'),
-          BETTER_AUTH_SECRET: TEST_SECRET,
-          BETTER_AUTH_URL: TEST_AUTH_URL,
-          // Mail goes to the fake Resend installed by test/setup/email-api.ts.
-          RESEND_API_KEY: TEST_RESEND_API_KEY,
-          EMAIL_FROM: TEST_EMAIL_FROM,
-        },
-      },
-    })),
+    // Mail goes to the fake Resend installed by test/setup/email-api.ts.
+    workersPool({ RESEND_API_KEY: TEST_RESEND_API_KEY, EMAIL_FROM: TEST_EMAIL_FROM }),
   ],
   test: {
     globalSetup: ['./test/setup/database.ts'],

@@ -1,0 +1,22 @@
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { TEST_AUTH_URL, TEST_SECRET } from './constants.ts';
+
+/**
+ * The Workers pool shared by the test suite and the workerd benchmarks: the
+ * Worker from wrangler.toml, reaching the Postgres that test/setup/database.ts
+ * started (or TEST_DATABASE_URL) through the Neon driver and the local proxy.
+ */
+export function workersPool(bindings: Record<string, string> = {}) {
+  return cloudflareTest(({ inject }) => ({
+    wrangler: { configPath: './wrangler.toml' },
+    miniflare: {
+      bindings: {
+        DATABASE_URL: inject<string>('databaseUrl'),
+        DATABASE_WS_PROXY: inject<string>('databaseWsProxy'),
+        BETTER_AUTH_SECRET: TEST_SECRET,
+        BETTER_AUTH_URL: TEST_AUTH_URL,
+        ...bindings,
+      },
+    },
+  }));
+}
