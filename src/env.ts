@@ -223,12 +223,20 @@ export function readConfig(env: Env): AppConfig {
   const mail = parsed.success
     ? readMailConfig({ ...parsed.data, baseURL: parsed.data.BETTER_AUTH_URL })
     : { mail: undefined, problems: [] };
-  if (!parsed.success || oauth.problems.length > 0 || !mail.mail) {
-    const problems = [
-      ...(parsed.error?.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`) ?? []),
-      ...oauth.problems,
-      ...mail.problems,
-    ];
+  const problems = [
+    ...(parsed.error?.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`) ?? []),
+    ...oauth.problems,
+    ...mail.problems,
+  ];
+  // Query counts in a response header tell a stranger what a request did:
+  // refused anywhere but a local benchmark.
+  if (parsed.data?.BENCH_DATABASE_STATS === '1' && !isLocalHost(new URL(parsed.data.BETTER_AUTH_URL).hostname)) {
+    problems.push('BENCH_DATABASE_STATS is for local benchmarks only (BETTER_AUTH_URL must be localhost)');
+  }
+  // A deployment that lost the binding (a wrangler.toml [env] section does not
+  // inherit it) would otherwise run without rate limits.
+  if (!(env as { RATE_LIMITER?: unknown }).RATE_LIMITER) problems.push('the RATE_LIMITER binding is missing');
+  if (!parsed.success || !mail.mail || problems.length > 0) {
     throw new AppError(500, ErrorCode.SERVER_MISCONFIGURED, `Server misconfigured: ${problems.join('; ')}.`);
   }
 
@@ -249,24 +257,6 @@ export function readConfig(env: Env): AppConfig {
     requireEmailVerification: values.REQUIRE_EMAIL_VERIFICATION,
     mail: mail.mail,
   };
-  // Query counts in a response header tell a stranger what a request did:
-  // refused anywhere but a local benchmark.
-  if (config.benchDatabaseStats && !isLocalHost(new URL(baseURL).hostname)) {
-    throw new AppError(
-      500,
-      ErrorCode.SERVER_MISCONFIGURED,
-      'Server misconfigured: BENCH_DATABASE_STATS is for local benchmarks only (BETTER_AUTH_URL must be localhost).',
-    );
-  }
-  // A deployment that lost the binding (a wrangler.toml [env] section does not
-  // inherit it) would otherwise run without rate limits.
-  if (!(env as { RATE_LIMITER?: unknown }).RATE_LIMITER) {
-    throw new AppError(
-      500,
-      ErrorCode.SERVER_MISCONFIGURED,
-      'Server misconfigured: the RATE_LIMITER binding is missing.',
-    );
-  }
   if (config.mail.kind === 'none') {
     console.warn(
       JSON.stringify({

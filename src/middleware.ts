@@ -100,6 +100,7 @@ export async function forwardToAuth(vars: AppEnv['Variables'], request: Request)
  * not overlap; the benchmark reads it from its one-at-a-time runs.
  */
 export const databaseStats: MiddlewareHandler<AppEnv> = async function databaseStats(c, next) {
+  // The variable is looked at first so that /health needs no valid configuration.
   if (!c.env.BENCH_DATABASE_STATS?.trim() || !readConfig(c.env).benchDatabaseStats) return next();
   const before = databaseWork();
   await next();

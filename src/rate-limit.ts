@@ -172,6 +172,10 @@ function limiterFor(c: Context<AppEnv>, key: string) {
   return namespace.get(namespace.idFromName(key));
 }
 
+function logLimiterUnavailable(error: unknown): void {
+  console.error(JSON.stringify({ level: 'error', event: 'rate_limiter_unavailable', error: (error as Error).name }));
+}
+
 function refuse(retryAfterSeconds: number): AppError {
   return new AppError(429, ErrorCode.RATE_LIMITED, `Too many attempts; try again in ${retryAfterSeconds} seconds.`, {
     headers: { 'retry-after': String(retryAfterSeconds) },
@@ -191,9 +195,7 @@ export function rateLimit(rule: RateLimitRule): MiddlewareHandler<AppEnv> {
     const perIp = await limiterFor(c, await keyFor(rule.name, 'ip', clientNetwork(c)))
       .attempt(rule.perIp.limit, rule.perIp.windowSeconds * 1000)
       .catch((error: unknown) => {
-        console.error(
-          JSON.stringify({ level: 'error', event: 'rate_limiter_unavailable', error: (error as Error).name }),
-        );
+        logLimiterUnavailable(error);
         return { allowed: true, retryAfterSeconds: 0 };
       });
     if (!perIp.allowed) throw refuse(perIp.retryAfterSeconds);
@@ -208,9 +210,7 @@ export function rateLimit(rule: RateLimitRule): MiddlewareHandler<AppEnv> {
       const windowMs = account.windowSeconds * 1000;
       const decisions = await Promise.all(limiters.map((limiter) => limiter.attempt(account.limit, windowMs))).catch(
         (error: unknown) => {
-          console.error(
-            JSON.stringify({ level: 'error', event: 'rate_limiter_unavailable', error: (error as Error).name }),
-          );
+          logLimiterUnavailable(error);
           throw refuse(60);
         },
       );
