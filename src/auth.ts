@@ -2,6 +2,7 @@ import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { betterAuth } from 'better-auth/minimal';
 import { bearer } from 'better-auth/plugins/bearer';
 import { jwt } from 'better-auth/plugins/jwt';
+import { afterPasswordReset, credentialHooks, credentialRules, hashVerificationIdentifier } from './credentials';
 import type { Database } from './db/client';
 import * as schema from './db/schema';
 import type { AppConfig } from './env';
@@ -10,7 +11,8 @@ import type { KeySource } from './jwt/key-cache';
 import { signWithCurrentKey } from './jwt/keys';
 import { TOKEN_LIFETIME_SECONDS } from './jwt/policy';
 import { PASSWORD_RESET_LINK_TTL_SECONDS, type SendEmail, VERIFICATION_LINK_TTL_SECONDS } from './mail/mailer';
-import { passwordResetEmail, verificationEmail } from './mail/messages';
+import { existingAccountEmail, passwordResetEmail, verificationEmail } from './mail/messages';
+import { validateProviderUserInfo } from './oauth/account-policy';
 import { providerCallGuard } from './oauth/provider-calls';
 import { socialProvidersFor } from './oauth/providers';
 import { passwordHasher } from './password';
@@ -49,8 +51,15 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource, sen
       requireEmailVerification: config.requireEmailVerification,
       resetPasswordTokenExpiresIn: PASSWORD_RESET_LINK_TTL_SECONDS,
       // Whoever resets the password is the account's owner from now on:
-      // sessions opened with the old password (perhaps by someone else) end.
+      // sessions opened with the old password (perhaps by someone else) end,
+      // and so do the other reset links (src/credentials.ts).
       revokeSessionsOnPasswordReset: true,
+      onPasswordReset: ({ user }) => afterPasswordReset(db, user),
+      // With REQUIRE_EMAIL_VERIFICATION, sign-up answers a taken address like
+      // a new one (Better Auth's generic answer) and we tell the owner instead.
+      onExistingUserSignUp: mailOff
+        ? undefined
+        : async ({ user }) => sendEmail(existingAccountEmail(config.baseURL, user.email)),
       // Links point at our page, which posts the token to /reset-password;
       // Better Auth's own `url` would go through its redirect endpoint.
       // Without an email API there is no reset (Better Auth answers 400).
@@ -70,7 +79,14 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource, sen
     // Replaced by shared limits (src/rate-limit.ts): Better Auth's limiter
     // counts in isolate memory, which limits nothing across the fleet.
     rateLimit: { enabled: false },
-    socialProviders: socialProvidersFor(config.oauthProviders),
+    socialProviders: socialProvidersFor(config.oauthProviders, {
+      requireEmailVerification: config.requireEmailVerification,
+    }),
+    // Who may create or join an account through a provider (src/oauth/account-policy.ts).
+    user: { validateUserInfo: validateProviderUserInfo },
+    // Reset-link tokens and OAuth states are stored as digests (src/credentials.ts).
+    verification: { storeIdentifier: { hash: hashVerificationIdentifier } },
+    databaseHooks: credentialHooks(db),
     account: {
       accountLinking: {
         // A provider sign-in joins an existing user with the same email only
@@ -85,7 +101,8 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource, sen
         requireLocalEmailVerified: true,
       },
       // We only need who the user is; the provider tokens Better Auth keeps
-      // are encrypted with BETTER_AUTH_SECRET rather than stored readable.
+      // are encrypted with BETTER_AUTH_SECRET rather than stored readable,
+      // and the id_token is not kept at all (src/credentials.ts).
       encryptOAuthTokens: true,
     },
     telemetry: { enabled: false },
@@ -126,6 +143,7 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource, sen
         },
       }),
       providerCallGuard(),
+      credentialRules(db),
     ],
   });
 }

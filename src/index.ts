@@ -2,28 +2,18 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { AUTH_BASE_PATH } from './auth';
+import { AUTH_ROUTE_GUARDS, DISABLED_AUTH_PATHS } from './auth-routes';
 import { createDb } from './db/client';
 import { type AppEnv, readConfig } from './env';
 import { AppError, databaseUnavailable, ErrorCode, toErrorResponse } from './errors';
-import {
-  changeEmailBody,
-  changePasswordBody,
-  checkJsonBody,
-  MAX_BODY_BYTES,
-  passwordResetBody,
-  passwordResetRequestBody,
-  signInBody,
-  signUpBody,
-  updateUserBody,
-  validateJsonBody,
-  verificationEmailBody,
-} from './input';
+import { checkJsonBody, MAX_BODY_BYTES, revokeSessionBody, validateJsonBody } from './input';
 import { publicKeyRoutes } from './jwt/routes';
 import { databaseStats, forwardToAuth, refuseForeignOrigins, requestLog, withAuth } from './middleware';
 import { oauthRoutes } from './oauth/routes';
 import { pageRoutes } from './pages/routes';
 import { RATE_LIMITS, RateLimiter, rateLimit } from './rate-limit';
 import { scheduled } from './scheduled';
+import { sessionRoutes } from './sessions';
 
 const auth = (path: string) => `${AUTH_BASE_PATH}${path}`;
 
@@ -82,32 +72,22 @@ export function createApp() {
     });
   });
 
+  for (const path of DISABLED_AUTH_PATHS) {
+    app.all(auth(path), (c) => {
+      throw new AppError(404, ErrorCode.NOT_FOUND, `No route for ${c.req.method} ${c.req.path}.`);
+    });
+  }
   // Validation first (cheap, and it yields the account key), then the limits.
-  app.post(auth('/sign-up/email'), validateJsonBody(signUpBody), rateLimit(RATE_LIMITS.signUp));
-  app.post(auth('/sign-in/email'), validateJsonBody(signInBody), rateLimit(RATE_LIMITS.signIn));
-  app.post(
-    auth('/request-password-reset'),
-    validateJsonBody(passwordResetRequestBody),
-    rateLimit(RATE_LIMITS.passwordResetRequest),
-  );
-  app.post(auth('/reset-password'), validateJsonBody(passwordResetBody), rateLimit(RATE_LIMITS.passwordReset));
-  app.post(auth('/update-user'), validateJsonBody(updateUserBody));
-  app.post(auth('/change-password'), validateJsonBody(changePasswordBody));
-  app.post(auth('/change-email'), validateJsonBody(changeEmailBody));
-  app.post(
-    auth('/send-verification-email'),
-    validateJsonBody(verificationEmailBody),
-    rateLimit(RATE_LIMITS.verificationEmail),
-  );
-  app.get(auth('/token'), rateLimit(RATE_LIMITS.token));
+  for (const guard of AUTH_ROUTE_GUARDS) {
+    const guards = [
+      ...(guard.body ? [validateJsonBody(guard.body)] : []),
+      ...(guard.limit ? [rateLimit(guard.limit)] : []),
+    ];
+    for (const handler of guards) app.on(guard.method, auth(guard.path), handler);
+  }
+  app.post(auth('/revoke-session'), validateJsonBody(revokeSessionBody));
   app.route(AUTH_BASE_PATH, oauthRoutes);
-
-  // The documented name for Better Auth's /get-session; same handler, same answer.
-  app.get(auth('/session'), (c) => {
-    const url = new URL(c.req.url);
-    url.pathname = auth('/get-session');
-    return forwardToAuth(c.var, new Request(url, c.req.raw));
-  });
+  app.route(AUTH_BASE_PATH, sessionRoutes);
 
   app.all(auth('/*'), checkJsonBody, (c) => forwardToAuth(c.var, c.req.raw));
 

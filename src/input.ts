@@ -72,7 +72,10 @@ export const updateUserBody = z.object({
 export const changePasswordBody = z.object({
   currentPassword: z.string({ error: 'must be a string' }).min(1, 'is required').max(MAX_PASSWORD_LENGTH),
   newPassword: newPassword,
-  revokeOtherSessions: z.boolean({ error: 'must be true or false' }).optional(),
+  // A new password ends every other session unless the client asks to keep
+  // them: whoever else held one may be why the password changes. The caller
+  // gets a new session (cookie and token) in the answer.
+  revokeOtherSessions: z.boolean({ error: 'must be true or false' }).default(true),
 });
 
 export const changeEmailBody = z.object({ newEmail: email, callbackURL });
@@ -95,6 +98,22 @@ export const signInBody = z.object({
     .max(MAX_PASSWORD_LENGTH, `must be at most ${MAX_PASSWORD_LENGTH} characters`),
   callbackURL,
   rememberMe,
+});
+
+/**
+ * POST /api/auth/sign-in/social: the fields we know are bounded; Better Auth's
+ * other options (scopes, loginHint, ...) pass to it after the generic checks.
+ */
+export const socialSignInBody = z.looseObject({
+  provider: z.string({ error: 'must be a string' }).min(1, 'is required').max(64, 'must be at most 64 characters'),
+  callbackURL,
+  errorCallbackURL: callbackURL,
+  newUserCallbackURL: callbackURL,
+});
+
+/** POST /api/auth/revoke-session: one session of the caller, by the id that list-sessions shows. */
+export const revokeSessionBody = z.object({
+  id: z.string({ error: 'must be a string' }).min(1, 'is required').max(MAX_TOKEN_LENGTH),
 });
 
 /**

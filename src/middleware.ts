@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { createAuth } from './auth';
+import { AUTH_BASE_PATH, createAuth } from './auth';
 import { createDb, databaseWork } from './db/client';
 import { type AppEnv, readConfig } from './env';
 import { AppError, databaseUnavailable, ErrorCode, withErrorShape } from './errors';
@@ -76,8 +76,19 @@ export const requestLog: MiddlewareHandler<AppEnv> = async function requestLog(c
 };
 
 /**
+ * The endpoints whose answer may carry a session token (the `token` field and
+ * Better Auth's `set-auth-token` header): those that create a session from a
+ * proof of identity. Every other answer drops the header, which Better Auth
+ * sets whenever it refreshes a session cookie (src/sessions.ts says why).
+ */
+const TOKEN_ISSUING_PATHS = new Set(
+  ['/sign-in/email', '/sign-up/email', '/sign-in/social', '/change-password'].map((path) => AUTH_BASE_PATH + path),
+);
+
+/**
  * Hands a request to Better Auth and gives its answer our guarantees: our
- * error shape, no caching of credentials, and 503 when the database failed.
+ * error shape, no caching of credentials, no session token outside sign-in,
+ * and 503 when the database failed.
  */
 export async function forwardToAuth(vars: AppEnv['Variables'], request: Request): Promise<Response> {
   const answer = await vars.auth.handler(request);
@@ -85,10 +96,19 @@ export async function forwardToAuth(vars: AppEnv['Variables'], request: Request)
   // session" (401, or null): any answer computed without the database is wrong.
   if (vars.failedToReachDatabase()) throw databaseUnavailable();
   const response = await withErrorShape(answer, vars.requestId);
-  // Auth answers carry sessions and tokens: no shared or browser cache keeps them.
-  if (response.headers.has('cache-control')) return response;
   const headers = new Headers(response.headers);
-  headers.set('cache-control', 'no-store');
+  if (!TOKEN_ISSUING_PATHS.has(new URL(request.url).pathname)) {
+    headers.delete('set-auth-token');
+    const exposed = headers
+      .get('access-control-expose-headers')
+      ?.split(',')
+      .map((name) => name.trim())
+      .filter((name) => name && name.toLowerCase() !== 'set-auth-token');
+    if (exposed?.length) headers.set('access-control-expose-headers', exposed.join(', '));
+    else headers.delete('access-control-expose-headers');
+  }
+  // Auth answers carry sessions and tokens: no shared or browser cache keeps them.
+  if (!headers.has('cache-control')) headers.set('cache-control', 'no-store');
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
 

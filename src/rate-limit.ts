@@ -56,14 +56,18 @@ export interface RateLimitRule {
   name: string;
   perIp: Limit;
   perAccount?: Limit & {
-    /** Every account key the request presents; each is checked. */
-    keys: (c: Context<AppEnv>) => string[];
     /**
-     * Count only attempts that fail (a 401): each attempt is counted up front,
-     * so a burst cannot slip past the limit, and given back when it succeeds,
-     * so the owner's own sign-ins never lock the account.
+     * Every account key the request presents; each is checked. May read the
+     * session (one query) for endpoints that act on the signed-in account.
      */
-    countFailuresOnly?: boolean;
+    keys: (c: Context<AppEnv>) => string[] | Promise<string[]>;
+    /**
+     * Count only attempts whose answer says the secret was wrong: each attempt
+     * is counted up front, so a burst cannot slip past the limit, and given
+     * back when it was not a wrong guess, so the owner's own successes never
+     * lock the account.
+     */
+    countOnly?: (status: number) => boolean;
   };
 }
 
@@ -99,11 +103,29 @@ function sessionCredentials(c: Context<AppEnv>): string[] {
   return [...new Set(tokens.filter(Boolean))];
 }
 
+/** The signed-in user of a request that acts on its own account (read once, here). */
+async function signedInUser(c: Context<AppEnv>): Promise<string[]> {
+  const result = await c.var.auth.api.getSession({ headers: c.req.raw.headers, query: { disableRefresh: true } });
+  return result ? [result.user.id] : [];
+}
+
+/** Sign-in answers a wrong password with 401. */
+const wrongSignIn = (status: number) => status === 401;
+/** Endpoints behind a session answer a wrong password with 400 INVALID_PASSWORD (the body was validated before). */
+const wrongPasswordCheck = (status: number) => status === 400 || status === 401;
+
 export const RATE_LIMITS = {
   signIn: {
     name: 'sign-in',
     perIp: { limit: 30, windowSeconds: MINUTE },
-    perAccount: { limit: 10, windowSeconds: 15 * MINUTE, keys: emailInBody, countFailuresOnly: true },
+    perAccount: { limit: 10, windowSeconds: 15 * MINUTE, keys: emailInBody, countOnly: wrongSignIn },
+  },
+  // Any endpoint that checks the password (or, later, a one-time code) of a
+  // signed-in account: a stolen session must not become a password oracle.
+  passwordCheck: {
+    name: 'password-check',
+    perIp: { limit: 30, windowSeconds: MINUTE },
+    perAccount: { limit: 10, windowSeconds: 15 * MINUTE, keys: signedInUser, countOnly: wrongPasswordCheck },
   },
   signUp: {
     name: 'sign-up',
@@ -203,7 +225,7 @@ export function rateLimit(rule: RateLimitRule): MiddlewareHandler<AppEnv> {
     const account = rule.perAccount;
     const limiters = account
       ? await Promise.all(
-          account.keys(c).map(async (value) => limiterFor(c, await keyFor(rule.name, 'account', value))),
+          (await account.keys(c)).map(async (value) => limiterFor(c, await keyFor(rule.name, 'account', value))),
         )
       : [];
     if (account) {
@@ -220,7 +242,7 @@ export function rateLimit(rule: RateLimitRule): MiddlewareHandler<AppEnv> {
 
     await next();
 
-    if (account?.countFailuresOnly && c.res.status !== 401) {
+    if (account?.countOnly && !account.countOnly(c.res.status)) {
       c.executionCtx.waitUntil(Promise.all(limiters.map((limiter) => limiter.refund())).catch(() => {}));
     }
   };

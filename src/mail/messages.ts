@@ -42,3 +42,19 @@ export function passwordResetEmail(baseURL: string, to: string, token: string, e
     `The link works once, for ${expiresInMinutes} minutes. If you did not ask, ignore this email: your password stays as it is.`,
   );
 }
+
+/**
+ * Sent instead of an error when someone signs up with an address that has an
+ * account (REQUIRE_EMAIL_VERIFICATION=true): the sign-up answer is the same
+ * either way, and only the address's owner learns that the account exists.
+ */
+export function existingAccountEmail(baseURL: string, to: string): EmailMessage {
+  return message(
+    to,
+    'Someone tried to create an account with your email',
+    'Someone (perhaps you) tried to sign up with this address, which already has an account. No new account was created.',
+    'Forgot your password? Reset it',
+    `${baseURL}/forgot-password`,
+    'If it was not you, ignore this email: nothing about your account changed.',
+  );
+}

@@ -1,4 +1,5 @@
 import type { BetterAuthPlugin } from 'better-auth';
+import { addOAuthServerContext, createAuthMiddleware, getOAuthState } from 'better-auth/api';
 import { type OAuth2Tokens, type OAuthProvider, verifyProviderIdToken } from 'better-auth/oauth2';
 
 /**
@@ -46,13 +47,41 @@ function logProviderProblem(event: string, providerId: string, error?: unknown):
   );
 }
 
+class StateProviderMismatchError extends Error {
+  constructor() {
+    super('the OAuth state was issued for another provider');
+    this.name = 'StateProviderMismatchError';
+  }
+}
+
+/** The provider a sign-in or link was started with, as recorded in its OAuth state. */
+const STATE_PROVIDER_KEY = 'providerId';
+
+/**
+ * Better Auth's state proves that this browser started a sign-in, not with
+ * which provider. Without this check a state issued for Google completes
+ * /callback/github: a malicious or compromised provider could replay a code
+ * (and receive Google's PKCE verifier) under another provider's callback.
+ * The provider is recorded server-side in the state when the sign-in starts
+ * and compared before the code is sent anywhere.
+ */
+async function assertStateIsFor(provider: OAuthProvider): Promise<void> {
+  const state = await getOAuthState();
+  if (state?.serverContext?.[STATE_PROVIDER_KEY] !== provider.id) {
+    logProviderProblem('oauth_state_provider_mismatch', provider.id);
+    throw new StateProviderMismatchError();
+  }
+}
+
 function guardProvider(provider: OAuthProvider): OAuthProvider {
   const refresh = provider.refreshAccessToken;
   return {
     ...provider,
     // A throw here is caught by Better Auth and becomes ?error=invalid_code.
-    validateAuthorizationCode: (data) =>
-      withinDeadline(provider.id, 'code exchange', () => provider.validateAuthorizationCode(data)),
+    validateAuthorizationCode: async (data) => {
+      await assertStateIsFor(provider);
+      return withinDeadline(provider.id, 'code exchange', () => provider.validateAuthorizationCode(data));
+    },
 
     // Better Auth lets a throw from getUserInfo escape as a 500; null makes it
     // redirect with ?error=unable_to_get_user_info instead.
@@ -96,12 +125,29 @@ async function idTokenIsAuthentic(
   return verifyProviderIdToken(provider, tokens.idToken, tokens.expectedIdTokenNonce);
 }
 
-/** Bounds every provider call and verifies id_tokens; see the functions above. */
+/** Paths that start a provider redirect and so generate an OAuth state. */
+const STATE_ISSUING_PATHS = new Set(['/sign-in/social', '/link-social']);
+
+/**
+ * Bounds every provider call, verifies id_tokens and binds each OAuth state
+ * to its provider; see the functions above.
+ */
 export function providerCallGuard() {
   return {
     id: 'provider-call-guard',
     init(context) {
       return { context: { socialProviders: context.socialProviders.map(guardProvider) } };
+    },
+    hooks: {
+      before: [
+        {
+          matcher: (context) => STATE_ISSUING_PATHS.has(context.path ?? ''),
+          handler: createAuthMiddleware(async (ctx) => {
+            const provider = (ctx.body as { provider?: unknown } | undefined)?.provider;
+            if (typeof provider === 'string') await addOAuthServerContext({ [STATE_PROVIDER_KEY]: provider });
+          }),
+        },
+      ],
     },
   } satisfies BetterAuthPlugin;
 }

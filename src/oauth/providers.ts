@@ -47,14 +47,26 @@ export function isConfiguredProvider(
   return Object.hasOwn(credentials, providerId);
 }
 
-/** Better Auth's `socialProviders` option: only the configured providers exist for it. */
+/**
+ * Better Auth's `socialProviders` option: only the configured providers exist
+ * for it. `requireEmailVerification` is per provider in Better Auth, so
+ * REQUIRE_EMAIL_VERIFICATION is applied to each: a provider sign-in of a user
+ * whose address is unverified gets no session either.
+ */
 export function socialProvidersFor(
   credentials: OAuthCredentialsByProvider,
+  options: { requireEmailVerification: boolean },
 ): NonNullable<BetterAuthOptions['socialProviders']> {
   const providers: NonNullable<BetterAuthOptions['socialProviders']> = {};
   for (const { id } of OAUTH_PROVIDERS) {
     const configured = credentials[id];
-    if (configured) providers[id] = { clientId: configured.clientId, clientSecret: configured.clientSecret };
+    if (configured) {
+      providers[id] = {
+        clientId: configured.clientId,
+        clientSecret: configured.clientSecret,
+        requireEmailVerification: options.requireEmailVerification,
+      };
+    }
   }
   return providers;
 }

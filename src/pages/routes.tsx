@@ -25,7 +25,18 @@ const PROVIDER_ERRORS: Record<string, string> = {
   email_not_found: 'The provider did not share an email address.',
   account_not_linked:
     'An account with this email already exists. Sign in with your password, then add the provider from your account.',
+  account_has_password:
+    'This email has an account with a password. Sign in with it (or reset it), then add the provider from your account.',
+  email_not_verified_by_provider:
+    'The provider has not verified this email address. Verify it there, or sign up with email and password.',
+  email_not_verified: 'Verify your email address first: follow the link we sent you, then sign in again.',
 };
+
+/** The sentence for a provider error code; only the map's own entries (not `constructor`, `__proto__`). */
+function providerErrorText(code: string | undefined): string {
+  if (!code) return '';
+  return Object.hasOwn(PROVIDER_ERRORS, code) ? (PROVIDER_ERRORS[code] as string) : 'Sign-in failed. Try again.';
+}
 
 function page(c: Context<AppEnv>, title: string, body: Child) {
   c.header('cache-control', 'no-store');
@@ -69,8 +80,7 @@ pageRoutes.get('/assets/pages.css', (c) => {
 pageRoutes.get('/login', (c) => {
   const config = readConfig(c.env);
   const redirect = safeRedirect(c.req.query('redirect'), config.trustedOrigins);
-  const providerError =
-    PROVIDER_ERRORS[c.req.query('error') ?? ''] ?? (c.req.query('error') ? 'Sign-in failed. Try again.' : '');
+  const providerError = providerErrorText(c.req.query('error'));
   return page(
     c,
     'Sign in',

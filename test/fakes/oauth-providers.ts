@@ -247,6 +247,28 @@ class FakeGoogle extends FakeProvider<'token' | 'certs'> {
     return json({ error: 'not_found' }, 404);
   }
 
+  /**
+   * An id_token as Google signs it for `user`: what the token endpoint returns,
+   * and what a native app would get from Google's sign-in SDK.
+   */
+  async signIdToken(user: FakeUser, options: TokenOptions & { nonce?: string } = {}): Promise<string> {
+    return new SignJWT({
+      email: user.email,
+      email_verified: user.emailVerified,
+      name: user.name,
+      picture: 'https://lh3.googleusercontent.com/a/fake',
+      azp: this.clientId,
+      ...(options.nonce === undefined ? {} : { nonce: options.nonce }),
+    })
+      .setProtectedHeader({ alg: 'RS256', kid: this.publicJwk.kid, typ: 'JWT' })
+      .setIssuer('https://accounts.google.com')
+      .setAudience(options.audience ?? this.clientId)
+      .setSubject(user.id)
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(options.signWithUnpublishedKey ? this.unpublishedKey : this.signingKey);
+  }
+
   private async token(request: Request): Promise<Response> {
     let redeemed: Awaited<ReturnType<typeof this.redeemCode>>;
     try {
@@ -260,21 +282,7 @@ class FakeGoogle extends FakeProvider<'token' | 'certs'> {
       );
     }
     const { grant, accessToken } = redeemed;
-    const { user } = grant;
-    const idToken = await new SignJWT({
-      email: user.email,
-      email_verified: user.emailVerified,
-      name: user.name,
-      picture: 'https://lh3.googleusercontent.com/a/fake',
-      azp: this.clientId,
-    })
-      .setProtectedHeader({ alg: 'RS256', kid: this.publicJwk.kid, typ: 'JWT' })
-      .setIssuer('https://accounts.google.com')
-      .setAudience(grant.audience ?? this.clientId)
-      .setSubject(user.id)
-      .setIssuedAt()
-      .setExpirationTime('1h')
-      .sign(grant.signWithUnpublishedKey ? this.unpublishedKey : this.signingKey);
+    const idToken = await this.signIdToken(grant.user, grant);
     return json({
       access_token: accessToken,
       expires_in: 3599,

@@ -1,0 +1,83 @@
+import { and, eq } from 'drizzle-orm';
+import { Hono } from 'hono';
+import { AUTH_BASE_PATH } from './auth';
+import { session } from './db/schema';
+import type { AppEnv } from './env';
+import { AppError, databaseUnavailable, ErrorCode } from './errors';
+import { forwardToAuth } from './middleware';
+
+// Session reads without session tokens. Better Auth answers get-session with
+// the caller's token and list-sessions with the token of every session of the
+// user: one stolen cookie would harvest bearer credentials that outlive it,
+// and any script on the origin would hold a bearer credential despite
+// HttpOnly. Here a read returns ids; a token comes only from sign-in, sign-up
+// and a password change (src/middleware.ts, TOKEN_ISSUING_PATHS), and one
+// session is revoked by its id.
+
+/** Routes mounted under AUTH_BASE_PATH, after the per-request auth middleware. */
+export const sessionRoutes = new Hono<AppEnv>();
+
+type Json = Record<string, unknown>;
+
+/** The same answer with its JSON body rewritten; status and headers (Set-Cookie too) kept. */
+async function rewriteJson(response: Response, rewrite: (body: unknown) => unknown): Promise<Response> {
+  if (!response.ok || !response.headers.get('content-type')?.includes('application/json')) return response;
+  const body = rewrite(await response.json());
+  const headers = new Headers(response.headers);
+  headers.delete('content-length');
+  return new Response(JSON.stringify(body), { status: response.status, headers });
+}
+
+function withoutToken(item: unknown): unknown {
+  if (typeof item !== 'object' || item === null) return item;
+  const { token: _token, ...rest } = item as Json;
+  return rest;
+}
+
+function sessionReadWithoutToken(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || !('session' in body)) return body;
+  return { ...(body as Json), session: withoutToken((body as Json).session) };
+}
+
+function getSessionRequest(request: Request): Request {
+  const url = new URL(request.url);
+  url.pathname = `${AUTH_BASE_PATH}/get-session`;
+  return new Request(url, request);
+}
+
+// /session is the documented name for Better Auth's /get-session: same handler, same answer.
+for (const path of ['/get-session', '/session']) {
+  sessionRoutes.get(path, async (c) =>
+    rewriteJson(await forwardToAuth(c.var, getSessionRequest(c.req.raw)), sessionReadWithoutToken),
+  );
+}
+
+sessionRoutes.get('/list-sessions', async (c) =>
+  rewriteJson(await forwardToAuth(c.var, c.req.raw), (body) => (Array.isArray(body) ? body.map(withoutToken) : body)),
+);
+
+/**
+ * POST /revoke-session { id }: ends one session of the signed-in user. Better
+ * Auth's endpoint takes the session's token, which reads no longer show: the
+ * id is looked up among the caller's own sessions and handed to it as the
+ * token, so its checks, cookie handling and hooks apply unchanged.
+ */
+sessionRoutes.post('/revoke-session', async (c) => {
+  const id = c.var.body?.id as string;
+  const current = await c.var.auth.api.getSession({ headers: c.req.raw.headers, query: { disableRefresh: true } });
+  if (c.var.failedToReachDatabase()) throw databaseUnavailable();
+  if (!current) throw new AppError(401, ErrorCode.UNAUTHORIZED, 'Sign in first.');
+  const [target] = await c.var.db
+    .select({ token: session.token })
+    .from(session)
+    .where(and(eq(session.id, id), eq(session.userId, current.user.id)))
+    .limit(1);
+  if (!target) throw new AppError(404, ErrorCode.SESSION_NOT_FOUND, 'You have no session with this id.');
+
+  const headers = new Headers(c.req.raw.headers);
+  headers.delete('content-length');
+  return forwardToAuth(
+    c.var,
+    new Request(c.req.raw.url, { method: 'POST', headers, body: JSON.stringify({ token: target.token }) }),
+  );
+});
