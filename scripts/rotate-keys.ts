@@ -14,7 +14,7 @@ import pg from 'pg';
 import * as schema from '../src/db/schema.ts';
 import { MIN_SECRET_LENGTH } from '../src/jwt/key-crypto.ts';
 import { type KeyDatabase, keyState, readKeys, rotateSigningKeys } from '../src/jwt/key-store.ts';
-import { JWT_ALGORITHMS, type JwtAlgorithm } from '../src/jwt/policy.ts';
+import { ISOLATE_KEY_CACHE_MS, JWT_ALGORITHMS, type JwtAlgorithm, SIGNING_KEY_MAX_AGE_MS } from '../src/jwt/policy.ts';
 import { startEmbeddedPostgres } from './lib/embedded-postgres.ts';
 import {
   devSecret,
@@ -93,13 +93,16 @@ async function main(): Promise<void> {
       new Date(),
       { revoke },
     );
+    const signingBound = `${SIGNING_KEY_MAX_AGE_MS / 1000} s`;
     if (revoke) {
-      log(`Removed key ${revoke}. Isolates may sign with it for up to 5 minutes more (6 hours if they cannot`);
-      log('read the database); verifiers accept it until their copy of the JWKS expires (see README, Key rotation).');
+      log(`Removed key ${revoke}. Workers stop signing with it within ${signingBound} (one that cannot read`);
+      log('the key table answers 503 instead); verifiers accept its tokens until their JWKS copy expires (README).');
     }
     console.log(JSON.stringify(report, null, 2));
     await printKeys(db);
-    log('Workers pick up the change within 5 minutes (isolate cache); edge copies of the JWKS within their max-age.');
+    const publicCopy = `${ISOLATE_KEY_CACHE_MS / 60_000} minutes`;
+    log(`Workers sign with the current key within ${signingBound} and publish changes within ${publicCopy} (isolate`);
+    log('copies); edge copies of the JWKS follow within their max-age.');
   } finally {
     for (const stop of stops) await stop();
   }

@@ -29,6 +29,26 @@ export async function callApp(
   init: RequestInit = {},
   overrides: EnvOverrides = {},
 ): Promise<Response> {
+  const { response, background } = await startApp(instance, path, init, overrides);
+  await background;
+  return response;
+}
+
+/**
+ * Like callWorker, but answers as soon as the response is ready: `background`
+ * settles when the request's waitUntil work has, for tests about what a
+ * request does not wait for. Await it before the test ends.
+ */
+export function startWorker(path: string, init: RequestInit = {}, overrides: EnvOverrides = {}) {
+  return startApp(app, path, init, overrides);
+}
+
+async function startApp(
+  instance: { fetch: typeof app.fetch },
+  path: string,
+  init: RequestInit,
+  overrides: EnvOverrides,
+): Promise<{ response: Response; background: Promise<void> }> {
   const headers = new Headers(init.headers);
   if (!headers.has('origin')) headers.set('origin', TEST_AUTH_URL);
   if (headers.get('origin') === '') headers.delete('origin');
@@ -38,8 +58,7 @@ export async function callApp(
   const request = new Request(`${TEST_AUTH_URL}${path}`, { ...init, headers });
   const ctx = createExecutionContext();
   const response = await instance.fetch(request, { ...env, ...overrides } as Env, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
+  return { response, background: waitOnExecutionContext(ctx) };
 }
 
 export function postJson(path: string, body: unknown, headers: HeadersInit = {}, overrides?: EnvOverrides) {

@@ -1,12 +1,12 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
 import { symmetricDecrypt } from 'better-auth/crypto';
 import { decodeProtectedHeader } from 'jose';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { createDb, databaseWork } from '../src/db/client';
 import { jwks } from '../src/db/schema';
 import { readConfig } from '../src/env';
 import worker from '../src/index';
-import { forgetKeySnapshots, getKeySnapshot } from '../src/jwt/key-cache';
+import { forgetKeySnapshots, getKeySnapshot, keyRefreshes } from '../src/jwt/key-cache';
 import { privateKeyDecryptions } from '../src/jwt/key-crypto';
 import { keyState, readKeys, rotateSigningKeys, type StoredKey } from '../src/jwt/key-store';
 import { keySourceFor } from '../src/jwt/keys';
@@ -16,6 +16,8 @@ import {
   PUBLISH_AHEAD_MS,
   RETIRED_KEY_RETENTION_MS,
   SIGNING_KEY_LIFETIME_MS,
+  SIGNING_KEY_MAX_AGE_MS,
+  SIGNING_KEY_REFRESH_MS,
 } from '../src/jwt/policy';
 import { purgeKeyCaches } from '../src/jwt/routes';
 import {
@@ -23,6 +25,7 @@ import {
   type EnvOverrides,
   fetchJwks,
   signUp,
+  startWorker,
   TEST_AUTH_URL,
   type TestUser,
   tokenFor,
@@ -155,6 +158,101 @@ describe('the isolate copy past its stale limit', () => {
     const fresh = await getKeySnapshot(keySourceFor(readConfig(env), { waitUntil: () => {} }));
     const tooOld = fresh.loadedAt + ISOLATE_KEY_CACHE_MS + ISOLATE_KEY_STALE_LIMIT_MS;
     await expect(getKeySnapshot(source, tooOld)).rejects.toThrow();
+  });
+});
+
+describe('the signing key copy in an isolate', () => {
+  const faults = inject('faultProxies');
+  const KEY_READS_FAIL: EnvOverrides = { DATABASE_WS_PROXY: faults['drop-key-reads'] };
+  const KEY_READS_HANG: EnvOverrides = { DATABASE_WS_PROXY: faults['stall-key-reads'] };
+
+  // Only Date is faked, and it stands still until a test moves it: the
+  // driver's timers and the fault proxies keep real time.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const tokenRequest = () => ({ headers: { cookie: user.cookie } });
+  const signingKid = async (overrides: EnvOverrides = {}) => decodeProtectedHeader(await tokenFor(user, overrides)).kid;
+
+  /** This isolate reads the key table now; returns when, and the key it signs with. */
+  async function readSigningKeyNow(): Promise<{ readAt: number; kid: string }> {
+    forgetKeySnapshots();
+    const readAt = Date.now();
+    return { readAt, kid: (await signingKid()) as string };
+  }
+
+  /** What `npm run keys:rotate -- --revoke <kid>` does, from outside this isolate. */
+  async function revoke(kid: string): Promise<void> {
+    const config = readConfig(env);
+    const settings = { alg: config.jwtAlg, secrets: { current: config.secret, previous: undefined } };
+    await withDb((db) => rotateSigningKeys(db, settings, new Date(), { revoke: kid }));
+  }
+
+  it('picks up a revocation in the background of the first request past the refresh interval', async () => {
+    const { readAt, kid: revoked } = await readSigningKeyNow();
+    await revoke(revoked);
+
+    vi.setSystemTime(readAt + SIGNING_KEY_REFRESH_MS - 1);
+    expect(await signingKid()).toBe(revoked); // the copy predates the revocation
+    vi.setSystemTime(readAt + SIGNING_KEY_REFRESH_MS);
+    expect(await signingKid()).toBe(revoked); // answered from the copy; the refresh runs after it
+    const next = await signingKid();
+    expect(next).not.toBe(revoked);
+    expect(next).toBe((await keyIn('current'))?.id);
+  });
+
+  it(`signs nothing with a revoked key once the copy is ${SIGNING_KEY_MAX_AGE_MS / 1000} s old, even with no request between`, async () => {
+    const { readAt, kid: revoked } = await readSigningKeyNow();
+    await revoke(revoked);
+
+    vi.setSystemTime(readAt + SIGNING_KEY_MAX_AGE_MS);
+    const token = await tokenFor(user);
+    expect(decodeProtectedHeader(token).kid).not.toBe(revoked);
+    expect(decodeProtectedHeader(token).kid).toBe((await keyIn('current'))?.id);
+    await caches.default.delete(`${TEST_AUTH_URL}/api/auth/jwks`);
+    expect((await verifyWithJwks((await fetchJwks()).jwks, token)).payload.sub).toBe(user.id);
+  });
+
+  it('does not make a request wait for the refresh it starts', async () => {
+    const { readAt, kid } = await readSigningKeyNow();
+    vi.setSystemTime(readAt + SIGNING_KEY_REFRESH_MS);
+    const before = keyRefreshes();
+
+    // The key-table read is held unanswered until the driver's query timeout.
+    const { response, background } = await startWorker('/api/auth/token', tokenRequest(), KEY_READS_HANG);
+    const whenAnswered = keyRefreshes();
+    expect(response.status).toBe(200);
+    expect(decodeProtectedHeader(((await response.json()) as { token: string }).token).kid).toBe(kid);
+    expect(whenAnswered).toEqual({ started: before.started + 1, settled: before.settled });
+
+    await background; // the held read times out; that is only logged
+    expect(keyRefreshes()).toEqual({ started: before.started + 1, settled: before.settled + 1 });
+  });
+
+  it(`answers 503 KEYS_UNAVAILABLE past ${SIGNING_KEY_MAX_AGE_MS / 1000} s when the key table cannot be read; the JWKS keeps serving`, async () => {
+    const { readAt, kid } = await readSigningKeyNow();
+    vi.setSystemTime(readAt + SIGNING_KEY_MAX_AGE_MS);
+
+    const response = await callWorker('/api/auth/token', tokenRequest(), KEY_READS_FAIL);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(await response.json()).toEqual({
+      code: 'KEYS_UNAVAILABLE',
+      message: expect.any(String),
+      requestId: expect.any(String),
+    });
+
+    // Verifiers still get the public keys from the same copy, which lives longer.
+    await caches.default.delete(`${TEST_AUTH_URL}/api/auth/jwks`);
+    const { jwks } = await fetchJwks('/api/auth/jwks', KEY_READS_FAIL);
+    expect(jwks.keys.map((key) => key.kid)).toContain(kid);
+
+    // Once the key table answers, tokens come again.
+    expect(await signingKid()).toBe(kid);
   });
 });
 

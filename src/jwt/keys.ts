@@ -2,7 +2,7 @@ import { type JWTPayload, SignJWT } from 'jose';
 import { createDb } from '../db/client';
 import type { AppConfig } from '../env';
 import { AppError, ErrorCode } from '../errors';
-import { getKeySnapshot, type KeySnapshot, type KeySource } from './key-cache';
+import { getKeySnapshot, getSigner, type KeySnapshot, type KeySource } from './key-cache';
 
 /** Where this deployment's keys live and how to open them. */
 export function keySourceFor(config: AppConfig, ctx: Pick<ExecutionContext, 'waitUntil'>): KeySource {
@@ -15,9 +15,10 @@ export function keySourceFor(config: AppConfig, ctx: Pick<ExecutionContext, 'wai
   };
 }
 
-export async function readKeySnapshot(source: KeySource): Promise<KeySnapshot> {
+/** Runs a read of the key store; any failure is the one 503 KEYS_UNAVAILABLE. */
+async function fromKeyStore<T>(read: () => Promise<T>): Promise<T> {
   try {
-    return await getKeySnapshot(source);
+    return await read();
   } catch (error) {
     console.error(JSON.stringify({ level: 'error', event: 'keys_unavailable', error: (error as Error).name }));
     throw new AppError(
@@ -29,13 +30,18 @@ export async function readKeySnapshot(source: KeySource): Promise<KeySnapshot> {
   }
 }
 
+export function readKeySnapshot(source: KeySource): Promise<KeySnapshot> {
+  return fromKeyStore(() => getKeySnapshot(source));
+}
+
 /**
  * Signs a JWT whose claims Better Auth has already built (iss, aud, exp, sub
  * and our payload) with the current key from the isolate cache: no key
- * lookup or decryption per token once warm.
+ * lookup or decryption per token once warm, and never a copy older than
+ * SIGNING_KEY_MAX_AGE_MS (503 KEYS_UNAVAILABLE when it cannot be refreshed).
  */
 export async function signWithCurrentKey(source: KeySource, payload: JWTPayload, header?: { typ?: string }) {
-  const { signer } = await readKeySnapshot(source);
+  const signer = await fromKeyStore(() => getSigner(source));
   return new SignJWT(payload)
     .setProtectedHeader({ typ: 'JWT', ...header, alg: signer.alg, kid: signer.kid })
     .sign(signer.key);

@@ -6,7 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../scripts/lib/embedded-postgres.ts';
 import { applyMigrations } from '../../scripts/lib/migrate.ts';
 import { postgresAddress, startWsProxy } from '../../scripts/lib/ws-proxy.ts';
-import { type FaultMode, startFaultProxy } from './fault-proxies.ts';
+import { FAULT_MODES, type FaultMode, startFaultProxy } from './fault-proxies.ts';
 
 export default async function setup(project: TestProject) {
   const stops: Array<() => Promise<void>> = [];
@@ -21,7 +21,7 @@ export default async function setup(project: TestProject) {
   stops.push(proxy.stop);
 
   const faultProxies = {} as Record<FaultMode, string>;
-  for (const mode of ['refuse-connections', 'drop-mid-query', 'never-answer', 'stall-after-startup'] as const) {
+  for (const mode of FAULT_MODES) {
     const fault = await startFaultProxy(mode, postgresAddress(databaseUrl));
     stops.push(fault.stop);
     faultProxies[mode] = fault.address;

@@ -6,7 +6,18 @@ import type { WebSocket as WsSocket } from 'ws';
 
 const { WebSocketServer } = createRequire(import.meta.url)('ws') as typeof import('ws');
 
-export type FaultMode = 'refuse-connections' | 'drop-mid-query' | 'never-answer' | 'stall-after-startup';
+export const FAULT_MODES = [
+  'refuse-connections',
+  'drop-mid-query',
+  'never-answer',
+  'stall-after-startup',
+  // The two below fail only the reads of the signing-key table: a token
+  // request reads its session on one connection and refreshes the keys on
+  // another, so these reach the key refresh while the session read succeeds.
+  'drop-key-reads',
+  'stall-key-reads',
+] as const;
+export type FaultMode = (typeof FAULT_MODES)[number];
 
 /** A Postgres ErrorResponse, as a server sends it when it refuses a connection. */
 function postgresError(sqlstate: string, message: string): Buffer {
@@ -21,6 +32,9 @@ function postgresError(sqlstate: string, message: string): Buffer {
 const READY_FOR_QUERY = Buffer.from([0x5a, 0, 0, 0, 5]);
 // Messages a client sends once it is connected and asks for data.
 const QUERY_MESSAGES = new Set(['Q', 'P']);
+// How a query names the key table (Drizzle quotes identifiers). The driver
+// coalesces a query's messages into one WebSocket frame, so the text is there.
+const KEY_TABLE = Buffer.from('"jwks"');
 
 /**
  * `dropAtQuery`: for drop-mid-query, the number of the query (1 = the first)
@@ -44,13 +58,30 @@ export async function startFaultProxy(mode: FaultMode, databaseAddress: string, 
     }
     // drop-mid-query: a working connection that dies when query number
     // `dropAtQuery` arrives; stall-after-startup: one that stops answering then.
+    // drop-key-reads and stall-key-reads: the same, at the first query that
+    // reads the key table; other queries are answered.
     const [host, port] = databaseAddress.split(':') as [string, string];
     const tcp = connect({ host, port: Number(port) });
     let startupDone = false;
+    let stalled = false;
     let queries = 0;
     ws.on('message', (data: Buffer) => {
+      if (stalled) return;
       if (startupDone && QUERY_MESSAGES.has(String.fromCharCode(data[0] ?? 0))) {
         if (mode === 'stall-after-startup') return;
+        if (mode === 'drop-key-reads' || mode === 'stall-key-reads') {
+          if (data.includes(KEY_TABLE)) {
+            if (mode === 'stall-key-reads') {
+              stalled = true; // and everything after it on this connection
+              return;
+            }
+            tcp.destroy();
+            ws.terminate();
+            return;
+          }
+          tcp.write(data);
+          return;
+        }
         queries++;
         if (queries >= dropAtQuery) {
           tcp.destroy();
