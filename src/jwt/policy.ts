@@ -45,7 +45,7 @@ export const ISOLATE_KEY_STALE_LIMIT_MS = 6 * HOUR;
 // the database buys no availability, it only prolongs such an outage.
 
 /** Past this age of the isolate's copy, a token request refreshes it in the background and signs at once. */
-export const SIGNING_KEY_REFRESH_MS = MINUTE;
+export const SIGNING_KEY_REFRESH_MS = 45 * SECOND;
 /**
  * Room for that background refresh to finish before the copy stops signing:
  * more than one key-table read can take (a connection within 5 s and the
@@ -55,7 +55,7 @@ export const SIGNING_KEY_REFRESH_MS = MINUTE;
  */
 export const SIGNING_KEY_REFRESH_GRACE_MS = 15 * SECOND;
 /**
- * The oldest copy of the signing key that signs (75 s). A token request that
+ * The oldest copy of the signing key that signs (one minute). A token request that
  * finds an older one reads the key table first and answers 503
  * KEYS_UNAVAILABLE if it cannot. No isolate signs with a revoked key longer
  * than this after the revocation.
