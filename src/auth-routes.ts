@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import {
   changeEmailBody,
   changePasswordBody,
+  idTokenNonceBody,
   passwordResetBody,
   passwordResetRequestBody,
   signInBody,
@@ -29,7 +30,9 @@ export interface AuthRouteGuard {
 export const AUTH_ROUTE_GUARDS: readonly AuthRouteGuard[] = [
   { method: 'POST', path: '/sign-up/email', body: signUpBody, limit: RATE_LIMITS.signUp },
   { method: 'POST', path: '/sign-in/email', body: signInBody, limit: RATE_LIMITS.signIn },
-  { method: 'POST', path: '/sign-in/social', body: socialSignInBody },
+  { method: 'POST', path: '/sign-in/social', body: socialSignInBody, limit: RATE_LIMITS.providerSignIn },
+  { method: 'GET', path: '/sign-in/:provider', limit: RATE_LIMITS.providerSignIn },
+  { method: 'POST', path: '/id-token-nonce', body: idTokenNonceBody, limit: RATE_LIMITS.idTokenNonce },
   {
     method: 'POST',
     path: '/request-password-reset',

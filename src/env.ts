@@ -10,6 +10,7 @@ import {
   clientSecretVariable,
   OAUTH_PROVIDERS,
   type OAuthCredentialsByProvider,
+  type OAuthProviderId,
 } from './oauth/providers';
 import { DEFAULT_PASSWORD_HASH_PARAMS, type PasswordHashParams, passwordHashParamsProblem } from './password';
 
@@ -44,6 +45,8 @@ export interface AppConfig {
   trustedOrigins: string[];
   /** Sign-in providers with both a client id and a secret; the others are off. */
   oauthProviders: OAuthCredentialsByProvider;
+  /** Providers whose id_token a native app may sign in with (with a nonce of ours). */
+  idTokenSignInProviders: OAuthProviderId[];
   /** Local benchmarks only: answer with the request's database work in Server-Timing. */
   benchDatabaseStats: boolean;
   /** scrypt cost for new password hashes (src/password.ts); old hashes keep their own. */
@@ -192,6 +195,32 @@ function readOAuthProviders(vars: Record<string, string | undefined>): {
   return { providers, problems };
 }
 
+/** ID_TOKEN_SIGN_IN_PROVIDERS: configured providers that issue id_tokens, or a problem naming the entry. */
+function readIdTokenSignInProviders(
+  value: string | undefined,
+  configured: OAuthCredentialsByProvider,
+): { providers: OAuthProviderId[]; problems: string[] } {
+  const providers: OAuthProviderId[] = [];
+  const problems: string[] = [];
+  for (const name of (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
+    const provider = OAUTH_PROVIDERS.find(({ id }) => id === name);
+    if (!provider?.issuesIdTokens) {
+      const eligible = OAUTH_PROVIDERS.filter(({ issuesIdTokens }) => issuesIdTokens).map(({ id }) => id);
+      problems.push(`ID_TOKEN_SIGN_IN_PROVIDERS names "${name}": only ${eligible.join(', ')} issue id_tokens`);
+    } else if (!configured[provider.id]) {
+      problems.push(
+        `ID_TOKEN_SIGN_IN_PROVIDERS names ${provider.id}, which is not configured (${clientIdVariable(provider)})`,
+      );
+    } else {
+      providers.push(provider.id);
+    }
+  }
+  return { providers, problems };
+}
+
 const configCache = new WeakMap<object, AppConfig>();
 
 /**
@@ -220,12 +249,14 @@ export function readConfig(env: Env): AppConfig {
     EMAIL_FROM: optional(vars.EMAIL_FROM),
   });
   const oauth = readOAuthProviders(vars);
+  const idTokenSignIn = readIdTokenSignInProviders(optional(vars.ID_TOKEN_SIGN_IN_PROVIDERS), oauth.providers);
   const mail = parsed.success
     ? readMailConfig({ ...parsed.data, baseURL: parsed.data.BETTER_AUTH_URL })
     : { mail: undefined, problems: [] };
   const problems = [
     ...(parsed.error?.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`) ?? []),
     ...oauth.problems,
+    ...idTokenSignIn.problems,
     ...mail.problems,
   ];
   // Query counts in a response header tell a stranger what a request did:
@@ -252,6 +283,7 @@ export function readConfig(env: Env): AppConfig {
     jwtAudience: values.JWT_AUDIENCE ?? baseURL,
     trustedOrigins: [...new Set([new URL(baseURL).origin, ...(values.TRUSTED_ORIGINS ?? [])])],
     oauthProviders: oauth.providers,
+    idTokenSignInProviders: idTokenSignIn.providers,
     benchDatabaseStats: values.BENCH_DATABASE_STATS === '1',
     passwordHash: values.PASSWORD_HASH_PARAMS ?? DEFAULT_PASSWORD_HASH_PARAMS,
     requireEmailVerification: values.REQUIRE_EMAIL_VERIFICATION,

@@ -111,6 +111,11 @@ export const socialSignInBody = z.looseObject({
   newUserCallbackURL: callbackURL,
 });
 
+/** POST /api/auth/id-token-nonce: a nonce for one native-app sign-in with this provider. */
+export const idTokenNonceBody = z.object({
+  provider: z.string({ error: 'must be a string' }).min(1, 'is required').max(64, 'must be at most 64 characters'),
+});
+
 /** POST /api/auth/revoke-session: one session of the caller, by the id that list-sessions shows. */
 export const revokeSessionBody = z.object({
   id: z.string({ error: 'must be a string' }).min(1, 'is required').max(MAX_TOKEN_LENGTH),

@@ -152,6 +152,15 @@ export const RATE_LIMITS = {
     perIp: { limit: 120, windowSeconds: MINUTE },
     perAccount: { limit: 60, windowSeconds: MINUTE, keys: sessionCredentials },
   },
+  // Each call stores a row (an OAuth state, or a nonce): bounded per client.
+  providerSignIn: {
+    name: 'provider-sign-in',
+    perIp: { limit: 30, windowSeconds: MINUTE },
+  },
+  idTokenNonce: {
+    name: 'id-token-nonce',
+    perIp: { limit: 30, windowSeconds: MINUTE },
+  },
   healthCheck: {
     name: 'health-db',
     perIp: { limit: 30, windowSeconds: MINUTE },

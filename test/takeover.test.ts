@@ -441,6 +441,68 @@ describe('7. credentials at rest and id_token sign-ins', () => {
   });
 });
 
+describe('7. id_token sign-in for native apps, when configured: a single-use nonce of ours', () => {
+  const native = () => ({ ...env, ID_TOKEN_SIGN_IN_PROVIDERS: 'google' });
+
+  async function nonceFor(provider: string) {
+    const response = await postJson('/api/auth/id-token-nonce', { provider }, {}, native());
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { nonce: string }).nonce;
+  }
+
+  const signInWithIdToken = (token: string, nonce?: string) =>
+    postJson('/api/auth/sign-in/social', { provider: 'google', idToken: { token, nonce } }, {}, native());
+
+  it('signs in once with a token carrying our nonce; the same token and nonce again are refused', async () => {
+    const google = person();
+    const nonce = await nonceFor('google');
+    const token = await providers.google.signIdToken(google, { nonce });
+
+    const first = await signInWithIdToken(token, nonce);
+    expect(first.status).toBe(200);
+    expect(((await first.json()) as { user: { email: string } }).user.email).toBe(google.email);
+
+    const replay = await signInWithIdToken(token, nonce);
+    expect(replay.status).toBe(400);
+    expect(((await replay.json()) as { code: string }).code).toBe('INVALID_NONCE');
+    expect((await storedIdentity(google.email)).sessions).toHaveLength(1);
+  });
+
+  it.each([
+    ['no nonce', undefined, 'VALIDATION_ERROR'],
+    ['a nonce we never issued', 'made-up-nonce', 'INVALID_NONCE'],
+  ])('refuses a token with %s', async (_, nonce, code) => {
+    const google = person();
+    const token = await providers.google.signIdToken(google, { nonce: nonce ?? 'x' });
+    const response = await signInWithIdToken(token, nonce);
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { code: string }).code).toBe(code);
+    expect((await storedIdentity(google.email)).users).toEqual([]);
+  });
+
+  it('refuses a stored token without our nonce in it, even with a fresh nonce beside it', async () => {
+    const google = person();
+    const token = await providers.google.signIdToken(google);
+    const response = await signInWithIdToken(token, await nonceFor('google'));
+    expect(response.status).toBe(401);
+    expect((await storedIdentity(google.email)).users).toEqual([]);
+  });
+
+  it('gives no nonce for a provider that is not enabled', async () => {
+    const response = await postJson('/api/auth/id-token-nonce', { provider: 'github' }, {}, native());
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { code: string }).code).toBe('ID_TOKEN_SIGN_IN_DISABLED');
+  });
+
+  it('refuses ID_TOKEN_SIGN_IN_PROVIDERS naming a provider without id_tokens, as a misconfiguration', async () => {
+    const response = await callWorker('/api/auth/session', {}, { ...env, ID_TOKEN_SIGN_IN_PROVIDERS: 'github' });
+    expect(response.status).toBe(500);
+    const body = (await response.json()) as { code: string; message: string };
+    expect(body.code).toBe('SERVER_MISCONFIGURED');
+    expect(body.message).toContain('ID_TOKEN_SIGN_IN_PROVIDERS');
+  });
+});
+
 describe('8. an OAuth state completes only the provider it was issued for', () => {
   it('refuses a Google state at the GitHub callback (provider mix-up)', async () => {
     const victimBrowser = await startSignIn('google', { callbackURL: `${APP_ORIGIN}/home` }, env);

@@ -14,12 +14,14 @@ interface OAuthProviderEntry {
   name: string;
   /** `<envPrefix>_CLIENT_ID` and `<envPrefix>_CLIENT_SECRET` turn the provider on. */
   envPrefix: string;
+  /** An OpenID provider: its SDKs give native apps an id_token (ID_TOKEN_SIGN_IN_PROVIDERS). */
+  issuesIdTokens: boolean;
 }
 
 export const OAUTH_PROVIDERS = [
-  { id: 'google', name: 'Google', envPrefix: 'GOOGLE' },
-  { id: 'github', name: 'GitHub', envPrefix: 'GITHUB' },
-  { id: 'discord', name: 'Discord', envPrefix: 'DISCORD' },
+  { id: 'google', name: 'Google', envPrefix: 'GOOGLE', issuesIdTokens: true },
+  { id: 'github', name: 'GitHub', envPrefix: 'GITHUB', issuesIdTokens: false },
+  { id: 'discord', name: 'Discord', envPrefix: 'DISCORD', issuesIdTokens: false },
 ] as const satisfies readonly OAuthProviderEntry[];
 
 export type OAuthProviderId = (typeof OAUTH_PROVIDERS)[number]['id'];

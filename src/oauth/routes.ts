@@ -4,29 +4,15 @@ import type { AppEnv } from '../env';
 import { AppError, ErrorCode } from '../errors';
 import { describeIssues, socialSignInQuery } from '../input';
 import { forwardToAuth } from '../middleware';
+import { checkIdTokenSignIn, issueIdTokenNonce } from './id-token-sign-in';
 import { isConfiguredProvider, OAUTH_PROVIDERS } from './providers';
 
 /** Routes mounted under AUTH_BASE_PATH, after the per-request auth middleware. */
 export const oauthRoutes = new Hono<AppEnv>();
 
-/**
- * POST /sign-in/social with an `idToken` signs in with a token the client
- * obtained itself (a native app's Google SDK). Better Auth checks it without
- * a nonce of ours, so a stored or intercepted id_token would sign in again
- * and again for its lifetime (an hour at Google). Not offered: browser and
- * mobile apps use the redirect flow (GET /sign-in/:provider), which binds
- * every sign-in to a state, a PKCE verifier and this browser.
- */
-oauthRoutes.post('/sign-in/social', async function refuseIdTokenSignIn(c, next) {
-  if (c.var.body?.idToken !== undefined) {
-    throw new AppError(
-      400,
-      ErrorCode.ID_TOKEN_SIGN_IN_DISABLED,
-      'Sign-in with a provider id_token is not offered; start a redirect sign-in at GET /api/auth/sign-in/:provider.',
-    );
-  }
-  await next();
-});
+// id_token sign-ins for native apps, off unless configured (id-token-sign-in.ts).
+oauthRoutes.post('/id-token-nonce', issueIdTokenNonce);
+oauthRoutes.post('/sign-in/social', checkIdTokenSignIn);
 
 /**
  * GET /sign-in/:provider?callbackURL=…: a plain link starts a sign-in.
