@@ -62,6 +62,8 @@ export const AUTH_ROUTE_GUARDS: readonly AuthRouteGuard[] = [
  *   whoever holds a session; we ask providers who the user is, nothing more.
  * - /delete-user, /delete-user/callback: account deletion is not enabled in
  *   Better Auth's options; turning it on means a limit for its password check.
+ * - /error: Better Auth's HTML error page, outside our page headers and
+ *   showing any error_description; provider errors go to /login instead.
  */
 export const DISABLED_AUTH_PATHS = [
   '/verify-password',
@@ -70,4 +72,5 @@ export const DISABLED_AUTH_PATHS = [
   '/refresh-token',
   '/delete-user',
   '/delete-user/callback',
+  '/error',
 ] as const;

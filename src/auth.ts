@@ -108,7 +108,11 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource, sen
     telemetry: { enabled: false },
     // Better Auth still answers its own 4xx errors; anything unexpected (a
     // database fault, a bug) is thrown to app.onError, which maps it once.
-    onAPIError: { throw: true },
+    // Provider errors without an errorCallbackURL go to our login page, which
+    // shows a sentence of ours for each code (never the provider's
+    // error_description), under our page headers; Better Auth's own HTML
+    // error page is turned off (src/auth-routes.ts).
+    onAPIError: { throw: true, errorURL: `${config.baseURL}/login` },
     // Better Auth logs failed queries with their parameters (tokens, emails,
     // hashes) and errors as objects: keep one line with a bounded message.
     logger: { level: 'error', log: logBetterAuth },

@@ -62,8 +62,11 @@ const EXAMPLE_SECRET = 'replace-me-with-the-output-of-openssl-rand-base64-32';
 
 const optional = (value: string | undefined) => (value?.trim() ? value.trim() : undefined);
 
+/** This machine: browsers treat `localhost` and every `*.localhost` name as a secure context. */
 function isLocalHost(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]';
+  return (
+    hostname === 'localhost' || hostname.endsWith('.localhost') || hostname === '127.0.0.1' || hostname === '[::1]'
+  );
 }
 
 const httpUrl = z

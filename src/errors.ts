@@ -21,6 +21,7 @@ export const ErrorCode = {
   ID_TOKEN_SIGN_IN_DISABLED: 'ID_TOKEN_SIGN_IN_DISABLED',
   INVALID_NONCE: 'INVALID_NONCE',
   SESSION_NOT_FOUND: 'SESSION_NOT_FOUND',
+  MULTIPLE_SESSION_COOKIES: 'MULTIPLE_SESSION_COOKIES',
   KEYS_UNAVAILABLE: 'KEYS_UNAVAILABLE',
   DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
@@ -60,6 +61,7 @@ export function databaseUnavailable(cause?: unknown): AppError {
 function jsonError(status: number, code: string, message: string, requestId: string, headers?: HeadersInit): Response {
   const response = Response.json({ code, message, requestId }, { status, headers });
   response.headers.set('cache-control', 'no-store');
+  response.headers.set('x-request-id', requestId);
   return response;
 }
 
@@ -138,5 +140,6 @@ export async function withErrorShape(response: Response, requestId: string): Pro
   const headers = new Headers(response.headers);
   headers.delete('content-length');
   headers.set('content-type', 'application/json');
+  headers.set('x-request-id', requestId);
   return new Response(JSON.stringify({ code, message, requestId }), { status: response.status, headers });
 }

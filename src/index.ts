@@ -8,7 +8,14 @@ import { type AppEnv, readConfig } from './env';
 import { AppError, databaseUnavailable, ErrorCode, toErrorResponse } from './errors';
 import { checkJsonBody, MAX_BODY_BYTES, revokeSessionBody, validateJsonBody } from './input';
 import { publicKeyRoutes } from './jwt/routes';
-import { databaseStats, forwardToAuth, refuseForeignOrigins, requestLog, withAuth } from './middleware';
+import {
+  databaseStats,
+  forwardToAuth,
+  refuseForeignOrigins,
+  refuseSeveralSessionCookies,
+  requestLog,
+  withAuth,
+} from './middleware';
 import { oauthRoutes } from './oauth/routes';
 import { pageRoutes } from './pages/routes';
 import { RATE_LIMITS, RateLimiter, rateLimit } from './rate-limit';
@@ -50,6 +57,7 @@ export function createApp() {
       },
     }),
     refuseForeignOrigins,
+    refuseSeveralSessionCookies,
     withAuth,
   );
 

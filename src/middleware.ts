@@ -6,6 +6,7 @@ import { AppError, databaseUnavailable, ErrorCode, withErrorShape } from './erro
 import { STATE_CHANGING_METHODS } from './input';
 import { keySourceFor } from './jwt/keys';
 import { createMailer } from './mail/mailer';
+import { sessionCookiesIn } from './rate-limit';
 
 /**
  * Creates the database pool and Better Auth for this request and closes the
@@ -26,6 +27,25 @@ export const withAuth: MiddlewareHandler<AppEnv> = async function withAuth(c, ne
   } finally {
     c.executionCtx.waitUntil(close());
   }
+};
+
+/**
+ * A browser holds one session cookie for us. A request with several is not a
+ * browser's: each would be looked up and counted (one rate-limiter object per
+ * credential), so 300 of them cost us seconds. Refused before any of that.
+ */
+export const refuseSeveralSessionCookies: MiddlewareHandler<AppEnv> = async function refuseSeveralSessionCookies(
+  c,
+  next,
+) {
+  if (sessionCookiesIn(c.req.header('cookie')).length > 1) {
+    throw new AppError(
+      400,
+      ErrorCode.MULTIPLE_SESSION_COOKIES,
+      'Send at most one session cookie (and at most one bearer token).',
+    );
+  }
+  await next();
 };
 
 /**

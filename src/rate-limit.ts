@@ -81,6 +81,11 @@ const emailInBody = (c: Context<AppEnv>) => {
 
 const SESSION_COOKIE = /(?:^|;\s*)(?:__Secure-)?better-auth\.session_token=([^;]*)/g;
 
+/** The values of every session cookie in a Cookie header (a browser sends one). */
+export function sessionCookiesIn(cookieHeader: string | undefined): string[] {
+  return [...(cookieHeader ?? '').matchAll(SESSION_COOKIE)].map((match) => match[1] ?? '');
+}
+
 /**
  * Every session credential presented, read the way Better Auth reads them
  * (scheme in any case, padding trimmed, URL-decoded, the signature after the
@@ -90,7 +95,7 @@ function sessionCredentials(c: Context<AppEnv>): string[] {
   const presented: string[] = [];
   const bearer = c.req.header('authorization')?.match(/^\s*bearer\s+(.+)$/i)?.[1];
   if (bearer) presented.push(bearer);
-  for (const match of (c.req.header('cookie') ?? '').matchAll(SESSION_COOKIE)) presented.push(match[1] ?? '');
+  presented.push(...sessionCookiesIn(c.req.header('cookie')));
   const tokens = presented.map((value) => {
     let decoded = value.trim();
     try {
@@ -189,6 +194,10 @@ function ipv6Network(ip: string): string {
 export function clientNetwork(c: Context<AppEnv>): string {
   const ip = c.req.header('cf-connecting-ip')?.trim();
   if (!ip) return 'local';
+  // An IPv4 client seen over IPv6 (::ffff:a.b.c.d) is that IPv4 client, not
+  // one member of a /64 that every such client would otherwise share.
+  const mapped = ip.match(/^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i)?.[1];
+  if (mapped) return mapped;
   return ip.includes(':') ? ipv6Network(ip) : ip;
 }
 

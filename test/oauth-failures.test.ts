@@ -18,7 +18,7 @@ afterEach(() => {
 
 const APP_ERROR_PAGE = `${APP_ORIGIN}/sign-in-failed`;
 /** Better Auth's own error page, used when the state (and so errorCallbackURL) is unknown. */
-const DEFAULT_ERROR_PAGE = `${TEST_AUTH_URL}/api/auth/error`;
+const DEFAULT_ERROR_PAGE = `${TEST_AUTH_URL}/login`;
 
 function newUser(overrides: Partial<FakeUser> = {}): FakeUser {
   return {
@@ -290,10 +290,11 @@ describe('callback failures: an error redirect, never a 500, never a session', (
     expect((await storedIdentity(person.email)).users).toEqual([]);
   });
 
-  it("Better Auth's error page answers without a 500", async () => {
+  it("Better Auth's error page is off: our login page shows provider errors", async () => {
     const response = await callWorker('/api/auth/error?error=state_mismatch');
-    expect(response.status).toBe(200);
-    expect(response.headers.get('content-type')).toMatch(/text\/html/);
+    expect(response.status).toBe(404);
+    const page = await callWorker('/login?error=state_mismatch');
+    expect(await page.text()).toContain('That sign-in expired or was started in another browser.');
   });
 });
 
