@@ -9,6 +9,7 @@ import { AppError, databaseUnavailable, ErrorCode, toErrorResponse } from './err
 import { checkJsonBody, MAX_BODY_BYTES, revokeSessionBody, validateJsonBody } from './input';
 import { publicKeyRoutes } from './jwt/routes';
 import {
+  corsForTrustedOrigins,
   databaseStats,
   forwardToAuth,
   refuseForeignOrigins,
@@ -50,6 +51,7 @@ export function createApp() {
 
   app.use(
     '/api/*',
+    corsForTrustedOrigins,
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => {

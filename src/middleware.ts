@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
+import { cors } from 'hono/cors';
 import { AUTH_BASE_PATH, createAuth } from './auth';
 import { createDb, databaseWork } from './db/client';
 import { type AppEnv, readConfig } from './env';
@@ -27,6 +28,36 @@ export const withAuth: MiddlewareHandler<AppEnv> = async function withAuth(c, ne
   } finally {
     c.executionCtx.waitUntil(close());
   }
+};
+
+/** How long a browser may reuse a preflight's answer (Chromium caps it at 2 hours). */
+const PREFLIGHT_MAX_AGE_SECONDS = 600;
+
+const trustedOriginCors = cors({
+  // Only reached for an origin already found in TRUSTED_ORIGINS (below).
+  origin: (origin) => origin,
+  credentials: true,
+  allowMethods: ['GET', 'POST', 'OPTIONS'],
+  allowHeaders: ['content-type', 'authorization'],
+  exposeHeaders: ['set-auth-token', 'retry-after', 'x-request-id'],
+  maxAge: PREFLIGHT_MAX_AGE_SECONDS,
+});
+
+/**
+ * CORS for the web apps in TRUSTED_ORIGINS: they call /api/* from the browser
+ * with `credentials: 'include'`. Any other origin gets no CORS header at all
+ * (its preflight is a 403), so the browser keeps it from reading answers.
+ * Every answer varies by Origin. The public key documents are mounted before
+ * this and keep `Access-Control-Allow-Origin: *`.
+ */
+export const corsForTrustedOrigins: MiddlewareHandler<AppEnv> = async function corsForTrustedOrigins(c, next) {
+  const origin = c.req.header('origin');
+  if (origin !== undefined && readConfig(c.env).trustedOrigins.includes(origin)) return trustedOriginCors(c, next);
+  if (origin !== undefined && c.req.method === 'OPTIONS' && c.req.header('access-control-request-method')) {
+    throw new AppError(403, ErrorCode.INVALID_ORIGIN, 'This origin may not call this API; add it to TRUSTED_ORIGINS.');
+  }
+  await next();
+  c.header('vary', 'Origin', { append: true });
 };
 
 /**

@@ -129,3 +129,76 @@ describe('TRUSTED_ORIGINS', () => {
     expect(response.status).not.toBe(403);
   });
 });
+
+describe('CORS for the web apps in TRUSTED_ORIGINS', () => {
+  const trusted = { TRUSTED_ORIGINS: APP_ORIGIN };
+  const preflight = (origin: string, path = '/api/auth/sign-in/email') =>
+    callWorker(
+      path,
+      {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      },
+      trusted,
+    );
+
+  it('answers a trusted origin’s preflight with 204, its origin, credentials, methods, headers and a max-age', async () => {
+    const response = await preflight(APP_ORIGIN);
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
+    expect(response.headers.get('access-control-allow-credentials')).toBe('true');
+    expect(response.headers.get('access-control-allow-methods')).toBe('GET,POST,OPTIONS');
+    expect(response.headers.get('access-control-allow-headers')).toBe('content-type,authorization');
+    expect(Number(response.headers.get('access-control-max-age'))).toBeGreaterThan(0);
+    expect(response.headers.get('vary')).toContain('Origin');
+  });
+
+  it('refuses an untrusted origin’s preflight with 403 and no CORS header', async () => {
+    const response = await preflight('https://evil.example');
+    expect(response.status).toBe(403);
+    expect(await codeOf(response)).toBe('INVALID_ORIGIN');
+    for (const [name] of response.headers) expect(name).not.toMatch(/^access-control-/);
+  });
+
+  it('lets a trusted origin sign in, read the session and get a token, errors included', async () => {
+    const user = await signUp();
+    const headers = { origin: APP_ORIGIN };
+    const signIn = await postJson(
+      '/api/auth/sign-in/email',
+      { email: user.email, password: user.password },
+      headers,
+      trusted,
+    );
+    const session = await callWorker('/api/auth/session', { headers: { ...headers, cookie: user.cookie } }, trusted);
+    const token = await callWorker('/api/auth/token', { headers: { ...headers, cookie: user.cookie } }, trusted);
+    const me = await callWorker('/api/me', { headers }, trusted);
+    for (const [response, status] of [
+      [signIn, 200],
+      [session, 200],
+      [token, 200],
+      [me, 401],
+    ] as const) {
+      expect(response.status).toBe(status);
+      expect(response.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
+      expect(response.headers.get('access-control-allow-credentials')).toBe('true');
+      expect(response.headers.get('vary')).toContain('Origin');
+    }
+  });
+
+  it('gives an untrusted origin no CORS header on an answer, and Vary: Origin', async () => {
+    const response = await callWorker('/api/auth/session', { headers: { origin: 'https://evil.example' } }, trusted);
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+    expect(response.headers.get('access-control-allow-credentials')).toBeNull();
+    expect(response.headers.get('vary')).toContain('Origin');
+  });
+
+  it.each(['/api/auth/jwks', '/.well-known/jwks.json', '/.well-known/openid-configuration'])(
+    '%s keeps Access-Control-Allow-Origin: *',
+    async (path) => {
+      const response = await callWorker(path, { headers: { origin: APP_ORIGIN } }, trusted);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('access-control-allow-origin')).toBe('*');
+      expect(response.headers.get('access-control-allow-credentials')).toBeNull();
+    },
+  );
+});

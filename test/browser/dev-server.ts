@@ -1,6 +1,8 @@
-// The server the browser tests drive. With AUTH_URL and DEV_SERVER_LOG set
-// (CI starts `npm run dev` itself, see .ci/run), that server and its output;
-// otherwise a fresh `npm run dev` on BROWSER_DEV_PORT (default 8791), in its own
+// The server the browser tests drive. With AUTH_URL, DEV_SERVER_LOG and
+// BROWSER_APP_ORIGIN (one of its TRUSTED_ORIGINS) set (CI starts `npm run dev`
+// itself, see .ci/run), that server and its output;
+// otherwise a fresh `npm run dev` on BROWSER_DEV_PORT (default 8791), trusting
+// http://localhost:BROWSER_APP_PORT (default 8792), in its own
 // process group so one signal stops npm, the dev script, wrangler and workerd.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
@@ -10,8 +12,13 @@ declare module 'vitest' {
   export interface ProvidedContext {
     authUrl: string;
     devServerLog: string;
+    /** A web app origin the server trusts (TRUSTED_ORIGINS): the CORS tests serve their page there. */
+    appOrigin: string;
   }
 }
+
+/** The port of the trusted web app origin when this setup starts the server itself. */
+const DEFAULT_APP_PORT = '8792';
 
 async function waitForHealth(url: string, server: ChildProcess | undefined): Promise<void> {
   const deadline = Date.now() + 150_000;
@@ -31,13 +38,18 @@ export default async function setup(project: TestProject) {
   mkdirSync('test-results/screenshots', { recursive: true });
   const givenUrl = process.env.AUTH_URL;
   const givenLog = process.env.DEV_SERVER_LOG;
-  if (givenUrl && givenLog) {
+  const givenAppOrigin = process.env.BROWSER_APP_ORIGIN;
+  if (givenUrl && givenLog && givenAppOrigin) {
     await waitForHealth(givenUrl, undefined);
     project.provide('authUrl', givenUrl);
     project.provide('devServerLog', givenLog);
+    project.provide('appOrigin', givenAppOrigin);
     return;
   }
-  if (givenUrl || givenLog) throw new Error('Set both AUTH_URL and DEV_SERVER_LOG, or neither.');
+  if (givenUrl || givenLog || givenAppOrigin) {
+    throw new Error('Set AUTH_URL, DEV_SERVER_LOG and BROWSER_APP_ORIGIN (one of its TRUSTED_ORIGINS), or none.');
+  }
+  const appOrigin = `http://localhost:${process.env.BROWSER_APP_PORT ?? DEFAULT_APP_PORT}`;
 
   const port = process.env.BROWSER_DEV_PORT ?? '8791';
   const log = 'test-results/browser-dev-server.log';
@@ -45,7 +57,7 @@ export default async function setup(project: TestProject) {
   const server = spawn('npm', ['run', 'dev'], {
     detached: true,
     stdio: ['ignore', output, output],
-    env: { ...process.env, PORT: port, WRANGLER_SEND_METRICS: 'false' },
+    env: { ...process.env, PORT: port, TRUSTED_ORIGINS: appOrigin, WRANGLER_SEND_METRICS: 'false' },
   });
   const url = `http://localhost:${port}`;
   const stop = async () => {
@@ -62,5 +74,6 @@ export default async function setup(project: TestProject) {
   }
   project.provide('authUrl', url);
   project.provide('devServerLog', log);
+  project.provide('appOrigin', appOrigin);
   return stop;
 }
