@@ -77,18 +77,8 @@ export function toErrorResponse(error: unknown, requestId: string): Response {
     const code = STATUS_CODES[error.status] ?? 'BAD_REQUEST';
     return jsonError(error.status, code, error.message || 'Request refused.', requestId);
   }
-  if (isDatabaseUnavailable(error)) {
-    console.error(JSON.stringify({ level: 'error', requestId, code: ErrorCode.DATABASE_UNAVAILABLE }));
-    return jsonError(
-      503,
-      ErrorCode.DATABASE_UNAVAILABLE,
-      'The database is unavailable; try again shortly.',
-      requestId,
-      {
-        'retry-after': String(DATABASE_RETRY_AFTER_SECONDS),
-      },
-    );
-  }
+  // The database layer decides what counts as unavailable; see isDatabaseUnavailable.
+  if (isDatabaseUnavailable(error)) return toErrorResponse(databaseUnavailable(error), requestId);
   // Driver and ORM messages can quote SQL parameters (emails, hashes): log the
   // error's type only and answer without internals.
   console.error(JSON.stringify({ level: 'error', requestId, event: 'unhandled_error', error: (error as Error)?.name }));

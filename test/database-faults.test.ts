@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { describe, expect, inject, it } from 'vitest';
 import { CONNECT_TIMEOUT_MS, isDatabaseUnavailable, QUERY_TIMEOUT_MS } from '../src/db/client';
 import { user as userTable } from '../src/db/schema';
@@ -81,6 +82,71 @@ describe.each(FAULTS)('when $name', ({ overrides, signUp: coversSignUp }) => {
   });
 });
 
+const refusing = inject('refusingDatabaseUrls');
+
+// A PostgreSQL server refuses a connection at startup, each time with its own
+// SQLSTATE; whatever the code, the request never had a database to work with.
+const REFUSALS: Array<{ name: string; refusal: keyof NonNullable<typeof refusing> }> = [
+  { name: 'the database does not allow connections (ALLOW_CONNECTIONS false)', refusal: 'connections-not-allowed' },
+  { name: 'the role is at its CONNECTION LIMIT', refusal: 'role-at-connection-limit' },
+  { name: 'the database was dropped', refusal: 'database-dropped' },
+];
+
+/** A refusal comes at once: anything near the connect bound means a timeout was waited out instead. */
+const REFUSAL_BOUND_MS = CONNECT_TIMEOUT_MS / 2;
+
+// The routes that read the session from the cookie.
+const SESSION_READS = ['/api/auth/get-session', '/api/auth/session', '/api/auth/token', '/api/me'];
+
+async function expectDatabaseUnavailable(response: Response, ms: number) {
+  expect({ status: response.status, body: await response.json() }).toMatchObject({
+    status: 503,
+    body: { code: 'DATABASE_UNAVAILABLE', requestId: expect.any(String) },
+  });
+  expect(response.headers.get('retry-after')).toBe('5');
+  expect(ms).toBeLessThan(REFUSAL_BOUND_MS);
+}
+
+// PGlite is one embedded session that ignores the database and role a client
+// asks for, so it has no way to refuse these; CI runs them on PostgreSQL.
+describe.skipIf(refusing === null)('refusals by a PostgreSQL server (skipped on PGlite: it cannot refuse)', () => {
+  describe.each(REFUSALS)('when $name', ({ refusal }) => {
+    const overrides: EnvOverrides = { DATABASE_URL: refusing?.[refusal] };
+
+    it.each(SESSION_READS)('%s with a valid session answers 503 at once, with Retry-After', async (path) => {
+      const user = await signUp();
+      const { result: response, ms } = await timed(() =>
+        callWorker(path, { headers: { cookie: user.cookie } }, overrides),
+      );
+      await expectDatabaseUnavailable(response, ms);
+      expect((await callWorker(path, { headers: { cookie: user.cookie } })).status).toBe(200);
+    });
+
+    it('sign-in answers 503 at once', async () => {
+      const user = await signUp();
+      const { result: response, ms } = await timed(() =>
+        postJson('/api/auth/sign-in/email', { email: user.email, password: user.password }, {}, overrides),
+      );
+      await expectDatabaseUnavailable(response, ms);
+    });
+
+    it('sign-up answers 503 at once and writes nothing; the same request succeeds afterwards', async () => {
+      const email = uniqueEmail('refused');
+      const body = { email, password: 'a good long password', name: 'Refused' };
+      const { result: response, ms } = await timed(() => postJson('/api/auth/sign-up/email', body, {}, overrides));
+      await expectDatabaseUnavailable(response, ms);
+      expect(await countUsersWithEmail(email)).toBe(0);
+      expect((await postJson('/api/auth/sign-up/email', body)).status).toBe(200);
+    });
+
+    it('/health/db answers 503 at once and /health keeps answering', async () => {
+      const { result: response, ms } = await timed(() => callWorker('/health/db', {}, overrides));
+      await expectDatabaseUnavailable(response, ms);
+      expect((await callWorker('/health', {}, overrides)).status).toBe(200);
+    });
+  });
+});
+
 describe('a connection lost partway through sign-up', () => {
   it.each(inject('dropAtQueryProxies').map((proxy, index) => ({ query: index + 1, proxy })))(
     'at query $query leaves either a whole account or nothing',
@@ -114,5 +180,20 @@ describe('isDatabaseUnavailable', () => {
     expect(duplicate).toMatchObject({ cause: { code: '23505' } });
     expect(isDatabaseUnavailable(duplicate)).toBe(false);
     expect(isDatabaseUnavailable(new TypeError('x is not a function'))).toBe(false);
+  });
+
+  it('is false for a statement error that shares its SQLSTATE with a refused connection', async () => {
+    // 55000 is also what a database with ALLOW_CONNECTIONS false answers at
+    // startup; from a statement on a ready connection it means the statement.
+    const failed = await withDb((db) =>
+      db
+        .transaction(async (tx) => {
+          await tx.execute(sql`create temporary sequence never_advanced`);
+          await tx.execute(sql`select currval('never_advanced')`);
+        })
+        .catch((error: unknown) => error),
+    );
+    expect(failed).toMatchObject({ cause: { code: '55000' } });
+    expect(isDatabaseUnavailable(failed)).toBe(false);
   });
 });

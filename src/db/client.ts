@@ -12,9 +12,10 @@ export type Database = NeonDatabase<typeof schema>;
 export interface DatabaseHandle {
   db: Database;
   /**
-   * True once a connection or query of this pool failed because the database
-   * could not be reached or could not serve. Better Auth turns such failures
-   * into plain 500s; this lets the app answer 503 DATABASE_UNAVAILABLE instead.
+   * True once this pool failed to get a ready connection (refused, unreachable,
+   * timed out) or a connection of it failed (see isDatabaseUnavailable). Better
+   * Auth turns such failures into plain 500s or "no session"; this lets the
+   * app answer 503 DATABASE_UNAVAILABLE instead.
    */
   failedToReachDatabase: () => boolean;
   /** Closes every connection; hand it to ctx.waitUntil once the response is ready. */
@@ -89,31 +90,61 @@ export function createDb(config: AppConfig): DatabaseHandle {
   });
 
   let unavailable = false;
-  const observe = (error: unknown) => {
-    if (isDatabaseUnavailable(error)) unavailable = true;
+  /** Records an error as the failure of a connection, not of a statement. */
+  const connectionFailed = <E>(error: E): E => {
+    if (error instanceof Object) connectionFailures.add(error);
+    unavailable = true;
+    return error;
   };
-  // A client whose socket fails after pg-pool stopped listening to it (a
-  // checked-out transaction client, or one whose connect already failed)
-  // would throw its 'error' event as uncaught: every client listens.
+  const observed = <E>(error: E): E => {
+    if (isDatabaseUnavailable(error)) unavailable = true;
+    return error;
+  };
+
   const BaseClient = pool.Client;
-  pool.Client = class ListeningClient extends BaseClient {
+  pool.Client = class PhaseWatchingClient extends BaseClient {
     constructor(...args: ConstructorParameters<typeof BaseClient>) {
       super(...args);
-      this.on('error', observe);
+      // The driver emits 'error' on a client only when its connection failed:
+      // the socket errored or closed, or the server sent an error no query was
+      // waiting for. Listening also keeps such an error, on a client pg-pool
+      // no longer watches (one checked out for a transaction, or whose connect
+      // already failed), from being thrown as uncaught.
+      this.on('error', connectionFailed);
+      // The connection is ready once the server sends its first ReadyForQuery.
+      // The driver's own connect callback is not that moment in production:
+      // with Neon it pipelines the startup (pipelineConnect) and reports the
+      // connection ready before the server has answered, so a refusal at
+      // startup arrives as the first query's error. Every server message
+      // passes through 'message' before the driver hands it on.
+      let serverReady = false;
+      this.connection.on('message', (message: { name?: string; severity?: string }) => {
+        if (message.name === 'readyForQuery') serverReady = true;
+        // FATAL and PANIC end the session (shutdown, termination): not a
+        // statement's fault, and the connection is gone either way. The
+        // driver reads only the severity that lc_messages may translate; on
+        // such a server the connection's end still reaches 'error' above.
+        else if (message.name === 'error' && (!serverReady || SESSION_ENDING.has(message.severity ?? ''))) {
+          connectionFailed(message);
+        }
+      });
     }
   };
   // pg-pool's query() goes through this.connect(callback), so wrapping both
-  // sees every connection failure and every failed pool query; clients handed
-  // out for transactions get their query() watched too.
+  // sees every failure to get a ready connection (refused, unreachable, timed
+  // out) and every failed pool query; clients handed out for transactions get
+  // their query() watched too.
   const connect = pool.connect.bind(pool);
   pool.connect = ((callback?: (error: Error | undefined, ...rest: unknown[]) => void) => {
     if (!callback) {
       return connect().then(
         (client) => watchClient(client),
-        (error: unknown) => Promise.reject(observed(error)),
+        (error: unknown) => Promise.reject(connectionFailed(error)),
       );
     }
-    return connect((error: Error | undefined, ...rest: unknown[]) => callback(error && observed(error), ...rest));
+    return connect((error: Error | undefined, ...rest: unknown[]) =>
+      callback(error && connectionFailed(error), ...rest),
+    );
   }) as typeof pool.connect;
   function watchClient<C extends { query: (...args: never[]) => unknown }>(client: C): C {
     const clientQuery = client.query.bind(client) as (...args: unknown[]) => unknown;
@@ -128,10 +159,6 @@ export function createDb(config: AppConfig): DatabaseHandle {
     const result = query(...args);
     return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(observed(error))) : result;
   }) as typeof pool.query;
-  function observed<E>(error: E): E {
-    observe(error);
-    return error;
-  }
 
   return {
     failedToReachDatabase: () => unavailable,
@@ -148,26 +175,33 @@ export function createDb(config: AppConfig): DatabaseHandle {
   };
 }
 
-// SQLSTATE classes that mean "the database cannot serve you now" rather than
-// "your statement is wrong": connection exceptions, insufficient resources
-// (too many connections), operator intervention (shutting down, starting up).
-const UNAVAILABLE_SQLSTATE = /^(08|53|57P0)/;
-// What node-postgres says when the connection, not the statement, failed.
-const TRANSPORT_FAILURE =
-  /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Client was closed)/;
+// Errors that createDb's pools recorded as the failure of a connection rather
+// than of a statement. Kept by identity, so the wrappers Drizzle and pg-pool
+// put around an error (with it as their cause) are recognised too.
+const connectionFailures = new WeakSet<object>();
+
+// Error severities with which the server ends the session.
+const SESSION_ENDING = new Set(['FATAL', 'PANIC']);
+
+// The driver's own errors (they carry no SQLSTATE) for a connection that was
+// ready and then stopped answering or had already failed.
+const DRIVER_CONNECTION_FAILURE = /^(Query read timeout|Client has encountered a connection error|Client was closed)/;
 
 /**
  * True when an error means the database could not be reached or could not
  * serve the request (mapped to 503), as opposed to a failed statement or a
- * bug: only a transport failure or a connection-class SQLSTATE counts.
+ * bug. Decided by when it happened, not by its code: anything before the
+ * connection was ready (refused at startup with any SQLSTATE, unreachable,
+ * timed out), or the connection failing or being ended by the server later.
+ * A statement's error on a ready connection keeps its meaning.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let cause = error; cause instanceof Object; cause = (cause as { cause?: unknown }).cause) {
+    if (connectionFailures.has(cause)) return true;
     const { code, message } = cause as { code?: unknown; message?: unknown };
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return UNAVAILABLE_SQLSTATE.test(code);
-    // The WebSocket under the driver failed (workerd reports an ErrorEvent).
-    if (typeof ErrorEvent !== 'undefined' && cause instanceof ErrorEvent) return true;
-    if (typeof message === 'string' && TRANSPORT_FAILURE.test(message)) return true;
+    // A server error that the pool did not record as a connection's is a statement's.
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return false;
+    if (typeof message === 'string' && DRIVER_CONNECTION_FAILURE.test(message)) return true;
   }
   return false;
 }

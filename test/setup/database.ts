@@ -7,6 +7,7 @@ import { startEmbeddedPostgres } from '../../scripts/lib/embedded-postgres.ts';
 import { applyMigrations } from '../../scripts/lib/migrate.ts';
 import { postgresAddress, startWsProxy } from '../../scripts/lib/ws-proxy.ts';
 import { FAULT_MODES, type FaultMode, startFaultProxy } from './fault-proxies.ts';
+import { createRefusingDatabases } from './refusing-databases.ts';
 
 export default async function setup(project: TestProject) {
   const stops: Array<() => Promise<void>> = [];
@@ -34,6 +35,15 @@ export default async function setup(project: TestProject) {
     dropAtQueryProxies.push(fault.address);
   }
   project.provide('dropAtQueryProxies', dropAtQueryProxies);
+
+  // Refusals need a real server; on PGlite the tests that use them are skipped.
+  if (process.env.TEST_DATABASE_URL) {
+    const refusing = await createRefusingDatabases(databaseUrl);
+    stops.push(refusing.drop);
+    project.provide('refusingDatabaseUrls', refusing.urls);
+  } else {
+    project.provide('refusingDatabaseUrls', null);
+  }
 
   console.log(`[tests] database: ${process.env.TEST_DATABASE_URL ? 'TEST_DATABASE_URL' : 'embedded PGlite'}`);
   project.provide('databaseUrl', databaseUrl);

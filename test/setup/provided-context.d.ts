@@ -10,5 +10,13 @@ declare module 'vitest' {
     faultProxies: Record<FaultMode, string>;
     /** Proxies whose connection dies at query N (index N - 1), for atomicity tests. */
     dropAtQueryProxies: string[];
+    /**
+     * DATABASE_URL values a PostgreSQL server refuses at connection time, one
+     * per way (test/setup/refusing-databases.ts); null on PGlite, which cannot.
+     */
+    refusingDatabaseUrls: Record<
+      'connections-not-allowed' | 'role-at-connection-limit' | 'database-dropped',
+      string
+    > | null;
   }
 }
