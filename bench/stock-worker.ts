@@ -7,9 +7,9 @@ import { betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { bearer } from 'better-auth/plugins/bearer';
 import { jwt } from 'better-auth/plugins/jwt';
+import type { AppConfig } from '../src/config';
 import { createDb, databaseWork } from '../src/db/client';
 import * as schema from '../src/db/schema';
-import type { AppConfig } from '../src/env';
 
 interface StockEnv {
   DATABASE_URL: string;
@@ -20,10 +20,7 @@ interface StockEnv {
 
 async function serve(request: Request, env: StockEnv, ctx: ExecutionContext): Promise<Response> {
   if (new URL(request.url).pathname === '/health') return Response.json({ status: 'ok' });
-  const { db, close } = createDb({
-    databaseUrl: env.DATABASE_URL,
-    databaseWsProxy: env.DATABASE_WS_PROXY,
-  } as AppConfig);
+  const { db, close } = createDb({ url: env.DATABASE_URL, wsProxy: env.DATABASE_WS_PROXY });
   try {
     const auth = betterAuth({
       baseURL: env.BETTER_AUTH_URL,

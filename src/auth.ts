@@ -2,22 +2,21 @@ import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { betterAuth } from 'better-auth/minimal';
 import { bearer } from 'better-auth/plugins/bearer';
 import { jwt } from 'better-auth/plugins/jwt';
+import type { AppConfig } from './config';
 import { afterPasswordReset, credentialHooks, credentialRules, hashVerificationIdentifier } from './credentials';
 import type { Database } from './db/client';
 import * as schema from './db/schema';
-import type { AppConfig } from './env';
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './input';
 import type { KeySource } from './jwt/key-cache';
 import { signWithCurrentKey } from './jwt/keys';
 import { TOKEN_LIFETIME_SECONDS } from './jwt/policy';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './limits';
 import { PASSWORD_RESET_LINK_TTL_SECONDS, type SendEmail, VERIFICATION_LINK_TTL_SECONDS } from './mail/mailer';
 import { existingAccountEmail, passwordResetEmail, verificationEmail } from './mail/messages';
 import { validateProviderUserInfo } from './oauth/account-policy';
 import { providerCallGuard } from './oauth/provider-calls';
 import { socialProvidersFor } from './oauth/providers';
 import { passwordHasher } from './password';
-
-export const AUTH_BASE_PATH = '/api/auth';
+import { AUTH_BASE_PATH } from './paths';
 
 /** Better Auth's log lines, without query parameters or error objects. */
 function logBetterAuth(level: string, message: string): void {

@@ -1,6 +1,5 @@
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { isDatabaseUnavailable } from './db/client';
 
 // Every error this Worker answers with is JSON `{ code, message, requestId }`.
 // Codes are stable UPPER_SNAKE strings that clients may branch on; messages
@@ -77,8 +76,6 @@ export function toErrorResponse(error: unknown, requestId: string): Response {
     const code = STATUS_CODES[error.status] ?? 'BAD_REQUEST';
     return jsonError(error.status, code, error.message || 'Request refused.', requestId);
   }
-  // The database layer decides what counts as unavailable; see isDatabaseUnavailable.
-  if (isDatabaseUnavailable(error)) return toErrorResponse(databaseUnavailable(error), requestId);
   // Driver and ORM messages can quote SQL parameters (emails, hashes): log the
   // error's type only and answer without internals.
   console.error(JSON.stringify({ level: 'error', requestId, event: 'unhandled_error', error: (error as Error)?.name }));

@@ -1,13 +1,13 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
-import { AUTH_BASE_PATH } from './auth';
 import { AUTH_ROUTE_GUARDS, DISABLED_AUTH_PATHS } from './auth-routes';
-import { createDb } from './db/client';
-import { type AppEnv, readConfig } from './env';
+import { readConfig } from './config';
+import { createDb, isDatabaseUnavailable } from './db/client';
 import { AppError, databaseUnavailable, ErrorCode, toErrorResponse } from './errors';
-import { checkJsonBody, MAX_BODY_BYTES, revokeSessionBody, validateJsonBody } from './input';
+import { checkJsonBody, revokeSessionBody, validateJsonBody } from './input';
 import { publicKeyRoutes } from './jwt/routes';
+import { MAX_BODY_BYTES } from './limits';
 import {
   corsForTrustedOrigins,
   databaseStats,
@@ -15,11 +15,13 @@ import {
   refuseForeignOrigins,
   refuseSeveralSessionCookies,
   requestLog,
-  withAuth,
 } from './middleware';
 import { oauthRoutes } from './oauth/routes';
 import { pageRoutes } from './pages/routes';
+import { AUTH_BASE_PATH } from './paths';
 import { RATE_LIMITS, RateLimiter, rateLimit } from './rate-limit';
+import type { AppEnv } from './request-context';
+import { withAuth } from './request-context';
 import { scheduled } from './scheduled';
 import { sessionRoutes } from './sessions';
 
@@ -34,7 +36,7 @@ export function createApp() {
   app.get('/health', (c) => c.json({ status: 'ok' }));
 
   app.get('/health/db', rateLimit(RATE_LIMITS.healthCheck), async (c) => {
-    const { db, close } = createDb(readConfig(c.env));
+    const { db, close } = createDb(readConfig(c.env).database);
     const started = Date.now();
     try {
       await db.execute('select 1');
@@ -107,7 +109,12 @@ export function createApp() {
       c.var.requestId,
     ),
   );
-  app.onError((error, c) => toErrorResponse(error, c.var.requestId));
+  // The one place errors become responses. Database failures are recognised
+  // by the database layer (however deep a library wrapped them) and answered
+  // as 503 DATABASE_UNAVAILABLE.
+  app.onError((error, c) =>
+    toErrorResponse(isDatabaseUnavailable(error) ? databaseUnavailable(error) : error, c.var.requestId),
+  );
 
   return app;
 }

@@ -1,34 +1,15 @@
 import type { MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
-import { AUTH_BASE_PATH, createAuth } from './auth';
+import { createAuth } from './auth';
+import { readConfig } from './config';
 import { createDb, databaseWork } from './db/client';
-import { type AppEnv, readConfig } from './env';
 import { AppError, databaseUnavailable, ErrorCode, withErrorShape } from './errors';
 import { STATE_CHANGING_METHODS } from './input';
 import { keySourceFor } from './jwt/keys';
 import { createMailer } from './mail/mailer';
+import { AUTH_BASE_PATH } from './paths';
 import { sessionCookiesIn } from './rate-limit';
-
-/**
- * Creates the database pool and Better Auth for this request and closes the
- * pool once the response is on its way. Only routes that need the database
- * mount it, so /health never opens a connection.
- */
-export const withAuth: MiddlewareHandler<AppEnv> = async function withAuth(c, next) {
-  const config = readConfig(c.env);
-  const { db, close, failedToReachDatabase } = createDb(config);
-  c.set('config', config);
-  c.set('db', db);
-  c.set('failedToReachDatabase', failedToReachDatabase);
-  const mailer = createMailer(config.mail);
-  const sendEmail = (message: Parameters<typeof mailer.send>[0]) => c.executionCtx.waitUntil(mailer.send(message));
-  c.set('auth', createAuth(config, db, keySourceFor(config, c.executionCtx), sendEmail));
-  try {
-    await next();
-  } finally {
-    c.executionCtx.waitUntil(close());
-  }
-};
+import type { AppEnv } from './request-context';
 
 /** How long a browser may reuse a preflight's answer (Chromium caps it at 2 hours). */
 const PREFLIGHT_MAX_AGE_SECONDS = 600;

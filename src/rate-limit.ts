@@ -1,7 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { AppEnv } from './env';
 import { AppError, ErrorCode } from './errors';
+import type { AppEnv } from './request-context';
 
 // Rate limits shared by every isolate and location: one Durable Object per
 // limited key (rule + client network, or rule + account) counts attempts in a

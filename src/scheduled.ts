@@ -1,5 +1,5 @@
+import { readConfig } from './config';
 import { createDb } from './db/client';
-import { readConfig } from './env';
 import { rotateSigningKeys } from './jwt/key-store';
 import { purgeKeyCaches } from './jwt/routes';
 
@@ -9,7 +9,7 @@ import { purgeKeyCaches } from './jwt/routes';
  */
 export async function scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
   const config = readConfig(env);
-  const { db, close } = createDb(config);
+  const { db, close } = createDb(config.database);
   try {
     const report = await rotateSigningKeys(
       db,

@@ -1,10 +1,10 @@
 import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
-import { AUTH_BASE_PATH } from './auth';
 import { session } from './db/schema';
-import type { AppEnv } from './env';
 import { AppError, databaseUnavailable, ErrorCode } from './errors';
 import { forwardToAuth } from './middleware';
+import { AUTH_BASE_PATH } from './paths';
+import type { AppEnv } from './request-context';
 
 // Session reads without session tokens. Better Auth answers get-session with
 // the caller's token and list-sessions with the token of every session of the

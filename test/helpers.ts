@@ -2,9 +2,9 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { eq, sql } from 'drizzle-orm';
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 import { expect } from 'vitest';
+import { readConfig } from '../src/config';
 import { createDb } from '../src/db/client';
 import { account, session, user, verification } from '../src/db/schema';
-import { readConfig } from '../src/env';
 import { app } from '../src/index';
 import { TEST_AUTH_URL } from './setup/constants';
 
@@ -109,7 +109,7 @@ export async function signUp(overrides: EnvOverrides = {}): Promise<TestUser> {
 
 /** Reads the real database the Worker uses, through the same driver path. */
 export async function withDb<T>(work: (db: ReturnType<typeof createDb>['db']) => Promise<T>): Promise<T> {
-  const { db, close } = createDb(readConfig(env));
+  const { db, close } = createDb(readConfig(env).database);
   try {
     return await work(db);
   } finally {

@@ -2,9 +2,9 @@ import { createExecutionContext, createScheduledController, env, waitOnExecution
 import { symmetricDecrypt } from 'better-auth/crypto';
 import { decodeProtectedHeader } from 'jose';
 import { afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import { readConfig } from '../src/config';
 import { createDb, databaseWork } from '../src/db/client';
 import { jwks } from '../src/db/schema';
-import { readConfig } from '../src/env';
 import worker from '../src/index';
 import { forgetKeySnapshots, getKeySnapshot, keyRefreshes } from '../src/jwt/key-cache';
 import { privateKeyDecryptions } from '../src/jwt/key-crypto';
@@ -347,7 +347,7 @@ describe('rotation', () => {
     const due = new Date(Math.max(await latestKeyTime(), current.activatedAt.getTime() + SIGNING_KEY_LIFETIME_MS));
     const config = readConfig(env);
     const settings = { alg: config.jwtAlg, secrets: { current: config.secret, previous: undefined } };
-    const isolates = [createDb(config), createDb(config)];
+    const isolates = [createDb(config.database), createDb(config.database)];
     const before = (await keys()).length;
     const reports = await Promise.all(isolates.map(({ db }) => rotateSigningKeys(db, settings, due)));
     await Promise.all(isolates.map(({ close }) => close()));

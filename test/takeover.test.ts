@@ -6,9 +6,9 @@ import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAuth } from '../src/auth';
 import { AUTH_ROUTE_GUARDS, DISABLED_AUTH_PATHS } from '../src/auth-routes';
+import { readConfig } from '../src/config';
 import { createDb } from '../src/db/client';
 import { account, session, user, verification } from '../src/db/schema';
-import { readConfig } from '../src/env';
 import { keySourceFor } from '../src/jwt/keys';
 import { emailsTo, tokenFromLatestEmail } from './fakes/email-api';
 import { type FakeProviders, type FakeUser, installFakeProviders } from './fakes/oauth-providers';
@@ -98,7 +98,7 @@ const NOT_GUESSABLE = new Set(['/callback/:id']);
  */
 function passwordCheckingEndpoints() {
   const config = readConfig({ ...workerEnv, ...providers.env } as Env);
-  const { db } = createDb(config);
+  const { db } = createDb(config.database);
   const auth = createAuth(config, db, keySourceFor(config, { waitUntil: () => {} }), () => {});
   const found: Array<{ path: string; fields: string[] }> = [];
   for (const endpoint of Object.values(auth.api) as Array<{ path?: string; options?: Record<string, unknown> }>) {

@@ -9,8 +9,8 @@
 import { env } from 'cloudflare:test';
 import { hashPassword as betterAuthHash, verifyPassword as betterAuthVerify } from 'better-auth/crypto';
 import { describe, expect, it } from 'vitest';
+import { readConfig } from '../../src/config';
 import { createDb } from '../../src/db/client';
-import { readConfig } from '../../src/env';
 import {
   DEFAULT_PASSWORD_HASH_PARAMS,
   hashPassword,
@@ -82,7 +82,7 @@ describe('connection cost in workerd (Neon driver over the WebSocket proxy)', ()
     const first: number[] = [];
     const second: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const { db, close } = createDb(config);
+      const { db, close } = createDb(config.database);
       let started = performance.now();
       await db.execute('select 1');
       first.push(performance.now() - started);

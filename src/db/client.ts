@@ -1,6 +1,6 @@
 import { neonConfig, Pool } from '@neondatabase/serverless';
 import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless';
-import type { AppConfig } from '../env';
+import type { DatabaseSettings } from '../config';
 import * as schema from './schema';
 
 // The only file that imports a database driver. Production talks to Neon over
@@ -68,11 +68,11 @@ async function closePool(pool: Pool): Promise<void> {
  * Creates a connection pool for one request. Workers forbid sharing I/O
  * objects between requests, so the pool must not outlive the request.
  */
-export function createDb(config: AppConfig): DatabaseHandle {
-  if (config.databaseWsProxy) useLocalProxy(config.databaseWsProxy);
+export function createDb(settings: DatabaseSettings): DatabaseHandle {
+  if (settings.wsProxy) useLocalProxy(settings.wsProxy);
 
   const pool = new Pool({
-    connectionString: config.databaseUrl,
+    connectionString: settings.url,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     query_timeout: QUERY_TIMEOUT_MS,
   });

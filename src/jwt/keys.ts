@@ -1,16 +1,16 @@
 import { type JWTPayload, SignJWT } from 'jose';
+import type { AppConfig } from '../config';
 import { createDb } from '../db/client';
-import type { AppConfig } from '../env';
 import { AppError, ErrorCode } from '../errors';
 import { getKeySnapshot, getSigner, type KeySnapshot, type KeySource } from './key-cache';
 
 /** Where this deployment's keys live and how to open them. */
 export function keySourceFor(config: AppConfig, ctx: Pick<ExecutionContext, 'waitUntil'>): KeySource {
   return {
-    id: config.databaseUrl,
+    id: config.database.url,
     alg: config.jwtAlg,
     secrets: { current: config.secret, previous: config.previousSecret },
-    openDb: () => createDb(config),
+    openDb: () => createDb(config.database),
     waitUntil: (work) => ctx.waitUntil(work),
   };
 }

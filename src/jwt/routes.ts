@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono';
-import { AUTH_BASE_PATH } from '../auth';
-import { type AppEnv, readConfig } from '../env';
+import { readConfig } from '../config';
+import { AUTH_BASE_PATH } from '../paths';
+import type { AppEnv } from '../request-context';
 import { forgetKeySnapshots, isFresh, strongEtag } from './key-cache';
 import { keySourceFor, readKeySnapshot } from './keys';
 import { JWKS_MAX_AGE_SECONDS, JWKS_STALE_IF_ERROR_SECONDS, JWKS_STALE_WHILE_REVALIDATE_SECONDS } from './policy';

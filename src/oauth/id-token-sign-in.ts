@@ -2,8 +2,8 @@ import { and, eq, gt } from 'drizzle-orm';
 import type { MiddlewareHandler } from 'hono';
 import { hashVerificationIdentifier } from '../credentials';
 import { verification } from '../db/schema';
-import type { AppEnv } from '../env';
 import { AppError, ErrorCode } from '../errors';
+import type { AppEnv } from '../request-context';
 
 // Sign-in with an id_token a native app got from the provider's SDK
 // (POST /api/auth/sign-in/social { provider, idToken: { token, nonce } }).

@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
-import { AUTH_BASE_PATH } from '../auth';
-import type { AppEnv } from '../env';
 import { AppError, ErrorCode } from '../errors';
 import { describeIssues, socialSignInQuery } from '../input';
 import { forwardToAuth } from '../middleware';
+import { AUTH_BASE_PATH } from '../paths';
+import type { AppEnv } from '../request-context';
 import { checkIdTokenSignIn, issueIdTokenNonce } from './id-token-sign-in';
 import { isConfiguredProvider, OAUTH_PROVIDERS } from './providers';
 

@@ -2,8 +2,9 @@
 import { type Context, Hono } from 'hono';
 import { html } from 'hono/html';
 import type { Child } from 'hono/jsx';
-import { type AppEnv, readConfig } from '../env';
-import { MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../input';
+import { readConfig } from '../config';
+import { MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../limits';
+import type { AppEnv } from '../request-context';
 import { PAGES_SCRIPT, PAGES_STYLE } from './assets';
 import { Field, FormMessages, Layout, ProviderButtons } from './components';
 import { pageHeaders, safeRedirect } from './security';

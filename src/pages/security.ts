@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../env';
+import type { AppEnv } from '../request-context';
 
 // What every page and page asset is served with. The pages load nothing from
 // other origins, run no inline script or style, cannot be framed, and send no

@@ -1,0 +1,49 @@
+import type { MiddlewareHandler } from 'hono';
+import { type Auth, createAuth } from './auth';
+import { type AppConfig, readConfig } from './config';
+import { createDb, type Database } from './db/client';
+import { keySourceFor } from './jwt/keys';
+import { createMailer } from './mail/mailer';
+
+// What a request carries through the app (Hono's context), next to the
+// middleware that puts it there. Modules that read it import this type; this
+// module imports none of them.
+
+/** The Hono environment of this app: bindings plus per-request variables. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    /** Set by hono/request-id, first thing. */
+    requestId: string;
+    /** The rest by withAuth, on routes that use the database. */
+    config: AppConfig;
+    /** The request's database, for our own queries beside Better Auth's (sessions, nonces). */
+    db: Database;
+    /** See DatabaseHandle.failedToReachDatabase. */
+    failedToReachDatabase: () => boolean;
+    auth: Auth;
+    /** The validated JSON body, on routes that validate one (src/input.ts). */
+    body: Record<string, unknown> | undefined;
+  };
+}
+
+/**
+ * Creates the database pool and Better Auth for this request and closes the
+ * pool once the response is on its way. Only routes that need the database
+ * mount it, so /health never opens a connection.
+ */
+export const withAuth: MiddlewareHandler<AppEnv> = async function withAuth(c, next) {
+  const config = readConfig(c.env);
+  const { db, close, failedToReachDatabase } = createDb(config.database);
+  c.set('config', config);
+  c.set('db', db);
+  c.set('failedToReachDatabase', failedToReachDatabase);
+  const mailer = createMailer(config.mail);
+  const sendEmail = (message: Parameters<typeof mailer.send>[0]) => c.executionCtx.waitUntil(mailer.send(message));
+  c.set('auth', createAuth(config, db, keySourceFor(config, c.executionCtx), sendEmail));
+  try {
+    await next();
+  } finally {
+    c.executionCtx.waitUntil(close());
+  }
+};
