@@ -1,38 +1,71 @@
+import type { Hono, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
+import { AppError, ErrorCode } from './errors';
 import {
   changeEmailBody,
   changePasswordBody,
+  checkJsonBody,
   idTokenNonceBody,
   passwordResetBody,
   passwordResetRequestBody,
+  revokeSessionBody,
   signInBody,
   signUpBody,
   socialSignInBody,
   updateUserBody,
+  validateJsonBody,
   verificationEmailBody,
 } from './input';
-import { RATE_LIMITS, type RateLimitRule } from './rate-limit';
+import { forwardToAuth } from './middleware';
+import { checkIdTokenSignIn, issueIdTokenNonce } from './oauth/id-token-sign-in';
+import { socialSignInRedirect } from './oauth/routes';
+import { authPath } from './paths';
+import { RATE_LIMITS, type RateLimitRule, rateLimit } from './rate-limit';
+import type { AppEnv } from './request-context';
+import { listSessions, readSession, revokeSessionById } from './sessions';
 
-// What happens to a request under /api/auth before Better Auth sees it: the
+// Everything that happens to a request under /api/auth, in one table: the
 // body schema it must pass (validated first: cheap, and it yields the account
-// key) and the limits it counts against. Paths are Better Auth's, relative to
-// AUTH_BASE_PATH. Every endpoint that checks a password or a one-time code
-// must have an entry with a per-account limit, or be in DISABLED_AUTH_PATHS;
-// test/takeover.test.ts checks that against Better Auth's own endpoint list.
+// key for the limits), the limits it counts against, and the handler that
+// answers (Better Auth's, unless ours is named). Paths are Better Auth's,
+// relative to AUTH_BASE_PATH. Adding a limit is one field here.
+//
+// Every endpoint that checks a password or a one-time code must have an entry
+// with a per-account limit, or be in DISABLED_AUTH_PATHS: test/takeover.test.ts
+// checks that against Better Auth's own endpoint list.
 
-export interface AuthRouteGuard {
+type AppHandler = MiddlewareHandler<AppEnv>;
+
+export interface AuthRoute {
   method: 'GET' | 'POST';
   path: string;
   body?: z.ZodType<Record<string, unknown>>;
   limit?: RateLimitRule;
+  /** Ours, ending the chain; Better Auth's handler when absent. */
+  handlers?: AppHandler[];
 }
 
-export const AUTH_ROUTE_GUARDS: readonly AuthRouteGuard[] = [
+/** Hands the request, its body already validated, to Better Auth. */
+const betterAuth: AppHandler = (c) => forwardToAuth(c.var, c.req.raw);
+
+export const AUTH_ROUTES: readonly AuthRoute[] = [
   { method: 'POST', path: '/sign-up/email', body: signUpBody, limit: RATE_LIMITS.signUp },
   { method: 'POST', path: '/sign-in/email', body: signInBody, limit: RATE_LIMITS.signIn },
-  { method: 'POST', path: '/sign-in/social', body: socialSignInBody, limit: RATE_LIMITS.providerSignIn },
-  { method: 'GET', path: '/sign-in/:provider', limit: RATE_LIMITS.providerSignIn },
-  { method: 'POST', path: '/id-token-nonce', body: idTokenNonceBody, limit: RATE_LIMITS.idTokenNonce },
+  {
+    method: 'POST',
+    path: '/sign-in/social',
+    body: socialSignInBody,
+    limit: RATE_LIMITS.providerSignIn,
+    handlers: [checkIdTokenSignIn, betterAuth],
+  },
+  { method: 'GET', path: '/sign-in/:provider', limit: RATE_LIMITS.providerSignIn, handlers: [socialSignInRedirect] },
+  {
+    method: 'POST',
+    path: '/id-token-nonce',
+    body: idTokenNonceBody,
+    limit: RATE_LIMITS.idTokenNonce,
+    handlers: [issueIdTokenNonce],
+  },
   {
     method: 'POST',
     path: '/request-password-reset',
@@ -50,6 +83,10 @@ export const AUTH_ROUTE_GUARDS: readonly AuthRouteGuard[] = [
     limit: RATE_LIMITS.verificationEmail,
   },
   { method: 'GET', path: '/token', limit: RATE_LIMITS.token },
+  { method: 'GET', path: '/get-session', handlers: [readSession] },
+  { method: 'GET', path: '/session', handlers: [readSession] },
+  { method: 'GET', path: '/list-sessions', handlers: [listSessions] },
+  { method: 'POST', path: '/revoke-session', body: revokeSessionBody, handlers: [revokeSessionById] },
 ];
 
 /**
@@ -74,3 +111,22 @@ export const DISABLED_AUTH_PATHS = [
   '/delete-user/callback',
   '/error',
 ] as const;
+
+/** Mounts the table on the app, after the per-request auth middleware. */
+export function mountAuthRoutes(app: Hono<AppEnv>): void {
+  for (const path of DISABLED_AUTH_PATHS) {
+    app.all(authPath(path), (c) => {
+      throw new AppError(404, ErrorCode.NOT_FOUND, `No route for ${c.req.method} ${c.req.path}.`);
+    });
+  }
+  for (const route of AUTH_ROUTES) {
+    const chain: AppHandler[] = [
+      ...(route.body ? [validateJsonBody(route.body)] : []),
+      ...(route.limit ? [rateLimit(route.limit)] : []),
+      ...(route.handlers ?? [betterAuth]),
+    ];
+    app.on(route.method, authPath(route.path), ...(chain as [AppHandler]));
+  }
+  // Every other Better Auth endpoint: a body, if any, must be a bounded JSON object.
+  app.all(authPath('/*'), checkJsonBody, betterAuth);
+}

@@ -1,31 +1,23 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
-import { AUTH_ROUTE_GUARDS, DISABLED_AUTH_PATHS } from './auth-routes';
+import { mountAuthRoutes } from './auth-routes';
 import { readConfig } from './config';
 import { createDb, isDatabaseUnavailable } from './db/client';
 import { AppError, databaseUnavailable, ErrorCode, toErrorResponse } from './errors';
-import { checkJsonBody, revokeSessionBody, validateJsonBody } from './input';
 import { publicKeyRoutes } from './jwt/routes';
 import { MAX_BODY_BYTES } from './limits';
 import {
   corsForTrustedOrigins,
   databaseStats,
-  forwardToAuth,
   refuseForeignOrigins,
   refuseSeveralSessionCookies,
   requestLog,
 } from './middleware';
-import { oauthRoutes } from './oauth/routes';
 import { pageRoutes } from './pages/routes';
-import { AUTH_BASE_PATH } from './paths';
 import { RATE_LIMITS, RateLimiter, rateLimit } from './rate-limit';
-import type { AppEnv } from './request-context';
-import { withAuth } from './request-context';
+import { type AppEnv, withAuth } from './request-context';
 import { scheduled } from './scheduled';
-import { sessionRoutes } from './sessions';
-
-const auth = (path: string) => `${AUTH_BASE_PATH}${path}`;
 
 /** Builds the Worker's app. Every instance shares state only through Postgres and Durable Objects. */
 export function createApp() {
@@ -84,24 +76,8 @@ export function createApp() {
     });
   });
 
-  for (const path of DISABLED_AUTH_PATHS) {
-    app.all(auth(path), (c) => {
-      throw new AppError(404, ErrorCode.NOT_FOUND, `No route for ${c.req.method} ${c.req.path}.`);
-    });
-  }
-  // Validation first (cheap, and it yields the account key), then the limits.
-  for (const guard of AUTH_ROUTE_GUARDS) {
-    const guards = [
-      ...(guard.body ? [validateJsonBody(guard.body)] : []),
-      ...(guard.limit ? [rateLimit(guard.limit)] : []),
-    ];
-    for (const handler of guards) app.on(guard.method, auth(guard.path), handler);
-  }
-  app.post(auth('/revoke-session'), validateJsonBody(revokeSessionBody));
-  app.route(AUTH_BASE_PATH, oauthRoutes);
-  app.route(AUTH_BASE_PATH, sessionRoutes);
-
-  app.all(auth('/*'), checkJsonBody, (c) => forwardToAuth(c.var, c.req.raw));
+  // Every /api/auth route, from one table: schema → limits → handler.
+  mountAuthRoutes(app);
 
   app.notFound((c) =>
     toErrorResponse(

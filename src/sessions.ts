@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm';
-import { Hono } from 'hono';
+import type { Handler } from 'hono';
 import { session } from './db/schema';
 import { AppError, databaseUnavailable, ErrorCode } from './errors';
 import { forwardToAuth } from './middleware';
@@ -13,9 +13,6 @@ import type { AppEnv } from './request-context';
 // HttpOnly. Here a read returns ids; a token comes only from sign-in, sign-up
 // and a password change (src/middleware.ts, TOKEN_ISSUING_PATHS), and one
 // session is revoked by its id.
-
-/** Routes mounted under AUTH_BASE_PATH, after the per-request auth middleware. */
-export const sessionRoutes = new Hono<AppEnv>();
 
 type Json = Record<string, unknown>;
 
@@ -45,16 +42,13 @@ function getSessionRequest(request: Request): Request {
   return new Request(url, request);
 }
 
-// /session is the documented name for Better Auth's /get-session: same handler, same answer.
-for (const path of ['/get-session', '/session']) {
-  sessionRoutes.get(path, async (c) =>
-    rewriteJson(await forwardToAuth(c.var, getSessionRequest(c.req.raw)), sessionReadWithoutToken),
-  );
-}
+/** GET /get-session, and /session (the documented name for it): the session and user, without the token. */
+export const readSession: Handler<AppEnv> = async (c) =>
+  rewriteJson(await forwardToAuth(c.var, getSessionRequest(c.req.raw)), sessionReadWithoutToken);
 
-sessionRoutes.get('/list-sessions', async (c) =>
-  rewriteJson(await forwardToAuth(c.var, c.req.raw), (body) => (Array.isArray(body) ? body.map(withoutToken) : body)),
-);
+/** GET /list-sessions: the user's sessions, without their tokens. */
+export const listSessions: Handler<AppEnv> = async (c) =>
+  rewriteJson(await forwardToAuth(c.var, c.req.raw), (body) => (Array.isArray(body) ? body.map(withoutToken) : body));
 
 /**
  * POST /revoke-session { id }: ends one session of the signed-in user. Better
@@ -62,7 +56,7 @@ sessionRoutes.get('/list-sessions', async (c) =>
  * id is looked up among the caller's own sessions and handed to it as the
  * token, so its checks, cookie handling and hooks apply unchanged.
  */
-sessionRoutes.post('/revoke-session', async (c) => {
+export const revokeSessionById: Handler<AppEnv> = async (c) => {
   const id = c.var.body?.id as string;
   const current = await c.var.auth.api.getSession({ headers: c.req.raw.headers, query: { disableRefresh: true } });
   if (c.var.failedToReachDatabase()) throw databaseUnavailable();
@@ -80,4 +74,4 @@ sessionRoutes.post('/revoke-session', async (c) => {
     c.var,
     new Request(c.req.raw.url, { method: 'POST', headers, body: JSON.stringify({ token: target.token }) }),
   );
-});
+};

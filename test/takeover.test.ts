@@ -5,7 +5,7 @@ import { env as workerEnv } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAuth } from '../src/auth';
-import { AUTH_ROUTE_GUARDS, DISABLED_AUTH_PATHS } from '../src/auth-routes';
+import { AUTH_ROUTES, DISABLED_AUTH_PATHS } from '../src/auth-routes';
 import { readConfig } from '../src/config';
 import { createDb } from '../src/db/client';
 import { account, session, user, verification } from '../src/db/schema';
@@ -321,7 +321,7 @@ describe('5. password guessing behind a session', () => {
     );
     for (const { path, fields } of checked) {
       const disabled = (DISABLED_AUTH_PATHS as readonly string[]).includes(path);
-      const guard = AUTH_ROUTE_GUARDS.find((candidate) => candidate.path === path);
+      const guard = AUTH_ROUTES.find((candidate) => candidate.path === path);
       expect(
         disabled || Boolean(guard?.limit?.perAccount),
         `${path} reads ${fields.join(', ')} but has no per-account limit`,

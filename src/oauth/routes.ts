@@ -1,18 +1,10 @@
-import { Hono } from 'hono';
+import type { Handler } from 'hono';
 import { AppError, ErrorCode } from '../errors';
 import { describeIssues, socialSignInQuery } from '../input';
 import { forwardToAuth } from '../middleware';
 import { AUTH_BASE_PATH } from '../paths';
 import type { AppEnv } from '../request-context';
-import { checkIdTokenSignIn, issueIdTokenNonce } from './id-token-sign-in';
 import { isConfiguredProvider, OAUTH_PROVIDERS } from './providers';
-
-/** Routes mounted under AUTH_BASE_PATH, after the per-request auth middleware. */
-export const oauthRoutes = new Hono<AppEnv>();
-
-// id_token sign-ins for native apps, off unless configured (id-token-sign-in.ts).
-oauthRoutes.post('/id-token-nonce', issueIdTokenNonce);
-oauthRoutes.post('/sign-in/social', checkIdTokenSignIn);
 
 /**
  * GET /sign-in/:provider?callbackURL=…: a plain link starts a sign-in.
@@ -21,8 +13,8 @@ oauthRoutes.post('/sign-in/social', checkIdTokenSignIn);
  * checks, state, PKCE and cookies all apply) and turns the answer into the
  * redirect a browser follows. POST /sign-in/email is a separate route.
  */
-oauthRoutes.get('/sign-in/:provider', async function socialSignInRedirect(c) {
-  const providerId = c.req.param('provider');
+export const socialSignInRedirect: Handler<AppEnv> = async function socialSignInRedirect(c) {
+  const providerId = c.req.param('provider') ?? '';
   const { config } = c.var;
   if (!isConfiguredProvider(config.oauthProviders, providerId)) {
     const offered = OAUTH_PROVIDERS.filter(({ id }) => isConfiguredProvider(config.oauthProviders, id));
@@ -60,4 +52,4 @@ oauthRoutes.get('/sign-in/:provider', async function socialSignInRedirect(c) {
   // The state cookie binds the callback to this browser.
   for (const cookie of answer.headers.getSetCookie()) redirect.headers.append('set-cookie', cookie);
   return redirect;
-});
+};
