@@ -7,7 +7,6 @@ import { betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { bearer } from 'better-auth/plugins/bearer';
 import { jwt } from 'better-auth/plugins/jwt';
-import type { AppConfig } from '../src/config';
 import { createDb, databaseWork } from '../src/db/client';
 import * as schema from '../src/db/schema';
 

@@ -1,12 +1,9 @@
 import type { MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
-import { createAuth } from './auth';
 import { readConfig } from './config';
-import { createDb, databaseWork } from './db/client';
+import { databaseWork } from './db/client';
 import { AppError, databaseUnavailable, ErrorCode, withErrorShape } from './errors';
 import { STATE_CHANGING_METHODS } from './input';
-import { keySourceFor } from './jwt/keys';
-import { createMailer } from './mail/mailer';
 import { AUTH_BASE_PATH } from './paths';
 import { sessionCookiesIn } from './rate-limit';
 import type { AppEnv } from './request-context';

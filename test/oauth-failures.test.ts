@@ -1,8 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PROVIDER_CALL_TIMEOUT_MS } from '../src/oauth/provider-calls';
 import { type FakeProviders, type FakeUser, installFakeProviders } from './fakes/oauth-providers';
-import { callWorker, type EnvOverrides, postJson, signUp, TEST_AUTH_URL, uniqueEmail } from './helpers';
-import { APP_ORIGIN, arriveAt, redirectOf, sessionCookieFrom, startSignIn, storedIdentity } from './oauth-flow';
+import { callWorker, type EnvOverrides, postJson, signUp, TEST_AUTH_URL } from './helpers';
+import {
+  APP_ORIGIN,
+  arriveAt,
+  providerUser,
+  redirectOf,
+  sessionCookieFrom,
+  startSignIn,
+  storedIdentity,
+} from './oauth-flow';
 
 let providers: FakeProviders;
 let env: EnvOverrides;
@@ -20,15 +28,7 @@ const APP_ERROR_PAGE = `${APP_ORIGIN}/sign-in-failed`;
 /** Better Auth's own error page, used when the state (and so errorCallbackURL) is unknown. */
 const DEFAULT_ERROR_PAGE = `${TEST_AUTH_URL}/login`;
 
-function newUser(overrides: Partial<FakeUser> = {}): FakeUser {
-  return {
-    id: String(100_000_000 + Math.floor(Math.random() * 900_000_000)),
-    email: uniqueEmail('oauth-fail'),
-    emailVerified: true,
-    name: 'Dorothy Vaughan',
-    ...overrides,
-  };
-}
+const newUser = (overrides: Partial<FakeUser> = {}) => providerUser(overrides, 'oauth-fail', 'Dorothy Vaughan');
 
 function withParam(url: string, name: string, value: string | null): string {
   const changed = new URL(url);

@@ -1,7 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { account, session, user } from '../src/db/schema';
-import { callWorker, cookiesFrom, type EnvOverrides, TEST_AUTH_URL, withDb } from './helpers';
+import type { FakeProviders, FakeUser } from './fakes/oauth-providers';
+import { callWorker, cookiesFrom, type EnvOverrides, TEST_AUTH_URL, uniqueEmail, withDb } from './helpers';
 
 /** The web app that signs users in through the Worker; trusted in these tests. */
 export const APP_ORIGIN = 'https://app.test';
@@ -52,4 +53,32 @@ export function storedIdentity(email: string) {
     const sessions = await db.select().from(session).where(eq(session.userId, found.id));
     return { users, accounts, sessions };
   });
+}
+
+export type ProviderId = 'google' | 'github' | 'discord';
+
+/** Someone with an account at the provider; its email verified unless said otherwise. */
+export function providerUser(overrides: Partial<FakeUser> = {}, label = 'oauth', name = 'Katherine Johnson'): FakeUser {
+  return {
+    id: String(100_000_000 + Math.floor(Math.random() * 900_000_000)),
+    email: uniqueEmail(label),
+    emailVerified: true,
+    name,
+    ...overrides,
+  };
+}
+
+/** A whole sign-in as a browser does it: the link, the provider's consent screen, the callback. */
+export async function signInWith(
+  providers: FakeProviders,
+  env: EnvOverrides,
+  provider: ProviderId,
+  person: FakeUser,
+  query: Record<string, string> = {},
+) {
+  const start = await startSignIn(provider, { callbackURL: `${APP_ORIGIN}/home`, ...query }, env);
+  expect(start.response.status).toBe(302);
+  const providerRedirect = providers[provider].approve(start.authorizationUrl, person);
+  const callback = await arriveAt(providerRedirect, start.cookie, env);
+  return { start, providerRedirect, callback, cookie: sessionCookieFrom(callback), error: redirectOf(callback).error };
 }

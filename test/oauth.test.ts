@@ -5,9 +5,12 @@ import { callWorker, type EnvOverrides, postJson, signUp, TEST_AUTH_URL, uniqueE
 import {
   APP_ORIGIN,
   arriveAt,
+  type ProviderId,
+  providerUser,
   redirectOf,
   sessionCookieFrom,
   sessionUser,
+  signInWith as signInWithProvider,
   startSignIn,
   storedIdentity,
 } from './oauth-flow';
@@ -21,26 +24,9 @@ beforeEach(async () => {
 });
 afterEach(() => providers.restore());
 
-function newUser(overrides: Partial<FakeUser> = {}): FakeUser {
-  return {
-    id: String(100_000_000 + Math.floor(Math.random() * 900_000_000)),
-    email: uniqueEmail('oauth'),
-    emailVerified: true,
-    name: 'Katherine Johnson',
-    ...overrides,
-  };
-}
-
-type ProviderId = 'google' | 'github' | 'discord';
-
-/** A whole sign-in as a browser does it: the link, the provider's consent screen, the callback. */
-async function signInWith(provider: ProviderId, person: FakeUser, query: Record<string, string> = {}) {
-  const start = await startSignIn(provider, { callbackURL: `${APP_ORIGIN}/home`, ...query }, env);
-  expect(start.response.status).toBe(302);
-  const providerRedirect = providers[provider].approve(start.authorizationUrl, person);
-  const callback = await arriveAt(providerRedirect, start.cookie, env);
-  return { start, providerRedirect, callback, cookie: sessionCookieFrom(callback) };
-}
+const newUser = (overrides: Partial<FakeUser> = {}) => providerUser(overrides);
+const signInWith = (provider: ProviderId, person: FakeUser, query: Record<string, string> = {}) =>
+  signInWithProvider(providers, env, provider, person, query);
 
 describe('Sign in with Google', () => {
   it('redirects to Google with state, PKCE S256, the scopes and our callback, then signs in at the callback', async () => {

@@ -23,7 +23,17 @@ import {
   uniqueEmail,
   withDb,
 } from './helpers';
-import { APP_ORIGIN, arriveAt, redirectOf, sessionCookieFrom, startSignIn, storedIdentity } from './oauth-flow';
+import {
+  APP_ORIGIN,
+  arriveAt,
+  type ProviderId,
+  providerUser,
+  redirectOf,
+  sessionCookieFrom,
+  signInWith as signInWithProvider,
+  startSignIn,
+  storedIdentity,
+} from './oauth-flow';
 
 let providers: FakeProviders;
 let env: EnvOverrides;
@@ -34,24 +44,9 @@ beforeEach(async () => {
 });
 afterEach(() => providers.restore());
 
-type ProviderId = 'google' | 'github' | 'discord';
-
-function person(overrides: Partial<FakeUser> = {}): FakeUser {
-  return {
-    id: String(100_000_000 + Math.floor(Math.random() * 900_000_000)),
-    email: uniqueEmail('person'),
-    emailVerified: true,
-    name: 'Someone',
-    ...overrides,
-  };
-}
-
-async function signInWith(provider: ProviderId, who: FakeUser, overrides: EnvOverrides = env) {
-  const start = await startSignIn(provider, { callbackURL: `${APP_ORIGIN}/home` }, overrides);
-  expect(start.response.status).toBe(302);
-  const callback = await arriveAt(providers[provider].approve(start.authorizationUrl, who), start.cookie, overrides);
-  return { callback, cookie: sessionCookieFrom(callback), error: redirectOf(callback).error };
-}
+const person = (overrides: Partial<FakeUser> = {}) => providerUser(overrides, 'person', 'Someone');
+const signInWith = (provider: ProviderId, who: FakeUser, overrides: EnvOverrides = env) =>
+  signInWithProvider(providers, overrides, provider, who);
 
 async function sessionOf(cookie: string | undefined) {
   if (!cookie) return null;
