@@ -3,6 +3,7 @@ import { createAuthMiddleware, isAPIError } from 'better-auth/api';
 import { and, eq, like, ne } from 'drizzle-orm';
 import type { Database } from './db/client';
 import { account, user, verification } from './db/schema';
+import { sha256Base64url } from './digest';
 
 // What happens to credentials as an account changes: reset links die when a
 // password changes or a newer link is asked for, provider links made before an
@@ -19,13 +20,6 @@ const RESET_LINK_PURPOSE = 'reset-password:';
  */
 const SHORT_SESSION_MS = 24 * 60 * 60 * 1000;
 
-function base64url(bytes: ArrayBuffer): string {
-  return btoa(String.fromCharCode(...new Uint8Array(bytes)))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '');
-}
-
 /**
  * `verification.storeIdentifier`: reset-link tokens and OAuth states are
  * stored as SHA-256 digests, so a read of the table (a backup, a leaked
@@ -35,7 +29,7 @@ function base64url(bytes: ArrayBuffer): string {
 export async function hashVerificationIdentifier(identifier: string): Promise<string> {
   const purpose = identifier.match(/^[a-z][a-z-]*:/)?.[0] ?? '';
   const secret = identifier.slice(purpose.length);
-  return purpose + base64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(secret)));
+  return purpose + (await sha256Base64url(secret));
 }
 
 /** Deletes every outstanding password-reset link of a user. */

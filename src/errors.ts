@@ -28,6 +28,11 @@ export const ErrorCode = {
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/** An error and every `cause` under it: libraries wrap driver errors (Drizzle, pg-pool). */
+export function* causeChain(error: unknown): Generator<object> {
+  for (let cause = error; cause instanceof Object; cause = (cause as { cause?: unknown }).cause) yield cause;
+}
+
 export class AppError extends Error {
   readonly status: ContentfulStatusCode;
   readonly code: ErrorCode;

@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Context, MiddlewareHandler } from 'hono';
+import { sha256Hex } from './digest';
 import { AppError, ErrorCode } from './errors';
 import type { AppEnv } from './request-context';
 
@@ -201,10 +202,9 @@ export function clientNetwork(c: Context<AppEnv>): string {
   return ip.includes(':') ? ipv6Network(ip) : ip;
 }
 
-async function keyFor(rule: string, scope: string, value: string): Promise<string> {
+function keyFor(rule: string, scope: string, value: string): Promise<string> {
   // Hash, so neither emails nor credentials become Durable Object names.
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${rule}\n${scope}\n${value}`));
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+  return sha256Hex(`${rule}\n${scope}\n${value}`);
 }
 
 function limiterFor(c: Context<AppEnv>, key: string) {

@@ -1,6 +1,8 @@
 import { neonConfig, Pool } from '@neondatabase/serverless';
 import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless';
 import type { DatabaseSettings } from '../config';
+import { withDeadline } from '../deadline';
+import { causeChain } from '../errors';
 import * as schema from './schema';
 
 // The only file that imports a database driver. Production talks to Neon over
@@ -56,12 +58,11 @@ const CLOSE_TIMEOUT_MS = 1_000;
  * request's sockets when it ends.
  */
 async function closePool(pool: Pool): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
-  });
-  await Promise.race([pool.end().catch(() => {}), timeout]);
-  clearTimeout(timer);
+  await withDeadline(
+    pool.end().catch(() => {}),
+    CLOSE_TIMEOUT_MS,
+    () => undefined,
+  );
 }
 
 /**
@@ -196,7 +197,7 @@ const DRIVER_CONNECTION_FAILURE = /^(Query read timeout|Client has encountered a
  * A statement's error on a ready connection keeps its meaning.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let cause = error; cause instanceof Object; cause = (cause as { cause?: unknown }).cause) {
+  for (const cause of causeChain(error)) {
     if (connectionFailures.has(cause)) return true;
     const { code, message } = cause as { code?: unknown; message?: unknown };
     // A server error that the pool did not record as a connection's is a statement's.

@@ -2,6 +2,7 @@ import { and, eq, gt } from 'drizzle-orm';
 import type { MiddlewareHandler } from 'hono';
 import { hashVerificationIdentifier } from '../credentials';
 import { verification } from '../db/schema';
+import { randomToken } from '../digest';
 import { AppError, ErrorCode } from '../errors';
 import type { AppEnv } from '../request-context';
 
@@ -27,19 +28,11 @@ function disabled(provider: string): AppError {
   );
 }
 
-function randomNonce(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '');
-}
-
 /** POST /id-token-nonce { provider } → { nonce, expiresAt }: put the nonce into the provider's sign-in request. */
 export const issueIdTokenNonce: MiddlewareHandler<AppEnv> = async function issueIdTokenNonce(c) {
   const provider = c.var.body?.provider as string;
   if (!c.var.config.idTokenSignInProviders.some((id) => id === provider)) throw disabled(provider);
-  const nonce = randomNonce();
+  const nonce = randomToken();
   const expiresAt = new Date(Date.now() + ID_TOKEN_NONCE_TTL_SECONDS * 1000);
   await c.var.db.insert(verification).values({
     id: crypto.randomUUID(),

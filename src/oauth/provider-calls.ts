@@ -1,6 +1,7 @@
 import type { BetterAuthPlugin } from 'better-auth';
 import { addOAuthServerContext, createAuthMiddleware, getOAuthState } from 'better-auth/api';
 import { type OAuth2Tokens, type OAuthProvider, verifyProviderIdToken } from 'better-auth/oauth2';
+import { withDeadline } from '../deadline';
 
 /**
  * How long one provider step of a sign-in may take: the code exchange, or
@@ -19,20 +20,12 @@ class ProviderTimeoutError extends Error {
 
 /**
  * Better Auth's provider fetches carry no timeout and take no signal, so the
- * wait is bounded here instead: past the deadline the sign-in fails. The
- * abandoned subrequest cannot be aborted from here; the runtime drops it with
- * the request once the response is sent.
+ * wait is bounded here instead: past the deadline the sign-in fails.
  */
-async function withinDeadline<T>(providerId: string, step: string, work: () => Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ProviderTimeoutError(providerId, step)), PROVIDER_CALL_TIMEOUT_MS);
+function withinDeadline<T>(providerId: string, step: string, work: () => Promise<T>): Promise<T> {
+  return withDeadline(work(), PROVIDER_CALL_TIMEOUT_MS, () => {
+    throw new ProviderTimeoutError(providerId, step);
   });
-  try {
-    return await Promise.race([work(), deadline]);
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-  }
 }
 
 function logProviderProblem(event: string, providerId: string, error?: unknown): void {

@@ -9,6 +9,7 @@
 // provider's own error when something is wrong, noting why in `rejections`.
 // Tests also read `tokenRequests` to assert exactly what was sent.
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { sha256Base64url } from '../../src/digest';
 import type { EnvOverrides } from '../helpers';
 import { TEST_AUTH_URL } from '../setup/constants';
 
@@ -43,13 +44,8 @@ interface TokenOptions {
 const json = (body: unknown, status = 200) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
-async function s256(verifier: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
-  return btoa(String.fromCharCode(...new Uint8Array(digest)))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '');
-}
+/** The PKCE S256 challenge of a verifier. */
+const s256 = sha256Base64url;
 
 /** The posted form. (request.text() on a form body makes workerd warn.) */
 async function formOf(request: Request): Promise<URLSearchParams> {
