@@ -13,7 +13,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import * as schema from '../src/db/schema.ts';
 import { MIN_SECRET_LENGTH } from '../src/jwt/key-crypto.ts';
-import { type KeyDatabase, keyState, readKeys, rotateSigningKeys } from '../src/jwt/key-store.ts';
+import { type KeyDatabase, keyState, readKeys, rotateSigningKeys, rotationSettings } from '../src/jwt/key-store.ts';
 import { ISOLATE_KEY_CACHE_MS, JWT_ALGORITHMS, type JwtAlgorithm, SIGNING_KEY_MAX_AGE_MS } from '../src/jwt/policy.ts';
 import { startEmbeddedPostgres } from './lib/embedded-postgres.ts';
 import {
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     const db = drizzle({ client, schema }) as unknown as KeyDatabase;
     const report = await rotateSigningKeys(
       db,
-      { alg, secrets: { current: secret, previous: vars.BETTER_AUTH_PREVIOUS_SECRET } },
+      rotationSettings({ jwtAlg: alg, secret, previousSecret: vars.BETTER_AUTH_PREVIOUS_SECRET }),
       new Date(),
       { revoke },
     );

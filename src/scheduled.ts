@@ -1,6 +1,6 @@
 import { readConfig } from './config';
 import { createDb } from './db/client';
-import { rotateSigningKeys } from './jwt/key-store';
+import { rotateSigningKeys, rotationSettings } from './jwt/key-store';
 import { purgeKeyCaches } from './jwt/routes';
 
 /**
@@ -11,11 +11,7 @@ export async function scheduled(controller: ScheduledController, env: Env, ctx: 
   const config = readConfig(env);
   const { db, close } = createDb(config.database);
   try {
-    const report = await rotateSigningKeys(
-      db,
-      { alg: config.jwtAlg, secrets: { current: config.secret, previous: config.previousSecret } },
-      new Date(controller.scheduledTime),
-    );
+    const report = await rotateSigningKeys(db, rotationSettings(config), new Date(controller.scheduledTime));
     const changed = Object.values(report).some((ids) => ids.length > 0);
     if (changed) await purgeKeyCaches(config.baseURL);
     console.log(JSON.stringify({ level: 'info', event: 'key_rotation', cron: controller.cron, ...report }));

@@ -27,6 +27,15 @@ export interface RotationSettings {
   secrets: KeySecrets;
 }
 
+/** The rotation settings of a deployment, from its configuration (or the same values read by a script). */
+export function rotationSettings(config: {
+  jwtAlg: JwtAlgorithm;
+  secret: string;
+  previousSecret?: string | undefined;
+}): RotationSettings {
+  return { alg: config.jwtAlg, secrets: { current: config.secret, previous: config.previousSecret } };
+}
+
 export interface RotationReport {
   created: string[];
   activated: string[];

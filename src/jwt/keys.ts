@@ -3,13 +3,13 @@ import type { AppConfig } from '../config';
 import { createDb } from '../db/client';
 import { AppError, ErrorCode } from '../errors';
 import { getKeySnapshot, getSigner, type KeySnapshot, type KeySource } from './key-cache';
+import { rotationSettings } from './key-store';
 
 /** Where this deployment's keys live and how to open them. */
 export function keySourceFor(config: AppConfig, ctx: Pick<ExecutionContext, 'waitUntil'>): KeySource {
   return {
     id: config.database.url,
-    alg: config.jwtAlg,
-    secrets: { current: config.secret, previous: config.previousSecret },
+    ...rotationSettings(config),
     openDb: () => createDb(config.database),
     waitUntil: (work) => ctx.waitUntil(work),
   };
