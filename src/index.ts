@@ -85,11 +85,15 @@ export function createApp() {
       c.var.requestId,
     ),
   );
-  // The one place errors become responses. Database failures are recognised
-  // by the database layer (however deep a library wrapped them) and answered
-  // as 503 DATABASE_UNAVAILABLE.
+  // The one place errors become responses. Our own errors keep their code
+  // (KEYS_UNAVAILABLE may wrap a database failure); any other database
+  // failure, recognised by the database layer however deep a library wrapped
+  // it, is 503 DATABASE_UNAVAILABLE.
   app.onError((error, c) =>
-    toErrorResponse(isDatabaseUnavailable(error) ? databaseUnavailable(error) : error, c.var.requestId),
+    toErrorResponse(
+      !(error instanceof AppError) && isDatabaseUnavailable(error) ? databaseUnavailable(error) : error,
+      c.var.requestId,
+    ),
   );
 
   return app;
