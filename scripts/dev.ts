@@ -57,7 +57,7 @@ async function main(): Promise<void> {
       const proxy = await startWsProxy({ targets: [postgresAddress(vars.DATABASE_URL)] });
       stops.push(proxy.stop);
       vars.DATABASE_WS_PROXY = proxy.address;
-      log(`WebSocket proxy on ${proxy.address} -> ${postgresAddress(vars.DATABASE_URL)}`);
+      log(`WebSocket proxy on ${proxy.listening} -> ${postgresAddress(vars.DATABASE_URL)}`);
     }
 
     log(`Applying migrations to ${redactedUrl(vars.DATABASE_URL)}`);
