@@ -15,6 +15,7 @@ import {
   log,
   ROOT,
   redactedUrl,
+  writeOwnerOnlyFile,
 } from './lib/local-config.ts';
 import { applyMigrations } from './lib/migrate.ts';
 import { postgresAddress, startWsProxy } from './lib/ws-proxy.ts';
@@ -46,9 +47,10 @@ async function main(): Promise<void> {
       const embedded = await startEmbeddedPostgres({ dataDir: EMBEDDED_DATA_DIR });
       stops.push(embedded.stop);
       vars.DATABASE_URL = embedded.url;
-      writeFileSync(EMBEDDED_URL_FILE, embedded.url);
+      // The URL holds the run's database password.
+      writeOwnerOnlyFile(EMBEDDED_URL_FILE, embedded.url);
       stops.push(async () => rmSync(EMBEDDED_URL_FILE, { force: true }));
-      log(`Embedded Postgres (PGlite, data in .data/pglite) on ${embedded.url}`);
+      log(`Embedded Postgres (PGlite, data in .data/pglite) on ${redactedUrl(embedded.url)}`);
     }
 
     if (isNeon(vars.DATABASE_URL)) {

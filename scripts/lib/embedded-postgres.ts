@@ -1,9 +1,16 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { startPasswordGate } from './postgres-password-gate.ts';
 
 export interface EmbeddedPostgres {
-  /** A postgres:// URL for TCP clients (pg, drizzle-kit, the WebSocket proxy). */
+  /**
+   * A postgres:// URL for TCP clients (pg, drizzle-kit, the WebSocket proxy).
+   * Its password is new on every start: log it only through redactedUrl.
+   */
   url: string;
   stop: () => Promise<void>;
 }
@@ -47,29 +54,37 @@ function lockDataDir(dataDir: string): () => void {
 }
 
 /**
- * Starts PGlite served over the Postgres wire protocol on 127.0.0.1.
+ * Starts PGlite served over the Postgres wire protocol on 127.0.0.1, to
+ * clients with this run's password (see postgres-password-gate.ts).
  * With a dataDir the data persists there; without one it lives in memory.
  */
 export async function startEmbeddedPostgres(options: { dataDir?: string } = {}): Promise<EmbeddedPostgres> {
-  let unlock = () => {};
-  if (options.dataDir) {
-    mkdirSync(options.dataDir, { recursive: true });
-    unlock = lockDataDir(options.dataDir);
-  }
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  };
   try {
+    if (options.dataDir) {
+      mkdirSync(options.dataDir, { recursive: true });
+      cleanups.push(lockDataDir(options.dataDir));
+    }
     const db = await PGlite.create(options.dataDir);
-    const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: MAX_CONNECTIONS });
+    cleanups.push(() => db.close());
+    // mkdtemp makes the folder 0700: only this user can reach the socket in it.
+    const socketDir = mkdtempSync(join(tmpdir(), 'auth-worker-pglite-'));
+    cleanups.push(() => rmSync(socketDir, { recursive: true, force: true }));
+    const server = new PGLiteSocketServer({ db, path: join(socketDir, 'socket'), maxConnections: MAX_CONNECTIONS });
     await server.start();
+    cleanups.push(() => server.stop());
+    const password = randomBytes(32).toString('base64url');
+    const gate = await startPasswordGate({ upstreamPath: server.getServerConn(), password });
+    cleanups.push(gate.stop);
     return {
-      url: `postgres://postgres@${server.getServerConn()}/postgres`,
-      stop: async () => {
-        await server.stop();
-        await db.close();
-        unlock();
-      },
+      url: `postgres://postgres:${password}@127.0.0.1:${gate.port}/postgres`,
+      stop: cleanUp,
     };
   } catch (error) {
-    unlock();
+    await cleanUp();
     throw error;
   }
 }

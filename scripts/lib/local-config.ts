@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 
 // Configuration for the Node-side commands (dev server, key rotation): .dev.vars,
@@ -28,6 +28,22 @@ export function loadLocalVariables(): Record<string, string> {
     if (value !== undefined && value !== '') merged[name] = value;
   }
   return merged;
+}
+
+/**
+ * Writes a file that only this user can read, whatever was at `path` before:
+ * a mode given to writeFileSync applies only when it creates the file, so a
+ * fresh 0600 file replaces the old one (which a reader that opened it earlier
+ * keeps, with none of the new content).
+ */
+export function writeOwnerOnlyFile(path: string, content: string): void {
+  const fresh = `${path}.${process.pid}.${randomBytes(6).toString('hex')}`;
+  try {
+    writeFileSync(fresh, content, { mode: 0o600, flag: 'wx' });
+    renameSync(fresh, path);
+  } finally {
+    rmSync(fresh, { force: true });
+  }
 }
 
 /** A dev-only secret, kept in .data/ so sessions and signing keys survive restarts. */
