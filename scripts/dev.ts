@@ -70,11 +70,12 @@ async function main(): Promise<void> {
     const lines = Object.entries(vars).map(([name, value]) => `${name}=${JSON.stringify(value)}`);
     writeFileSync(envFile, `${lines.join('\n')}\n`, { mode: 0o600 });
 
-    wrangler = spawn(
-      `${ROOT}node_modules/.bin/wrangler`,
-      ['dev', '--port', String(port), '--ip', '127.0.0.1', '--env-file', envFile],
-      { cwd: ROOT, stdio: 'inherit', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
-    );
+    // wrangler dev without its DevTools endpoint (see scripts/wrangler-dev.ts).
+    wrangler = spawn(`${ROOT}node_modules/.bin/tsx`, [`${ROOT}scripts/wrangler-dev.ts`, String(port), envFile], {
+      cwd: ROOT,
+      stdio: 'inherit',
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    });
     log(`Starting wrangler dev on http://localhost:${port}`);
     wrangler.on('exit', (code) => void stop(code ?? 1));
   } catch (error) {

@@ -6,7 +6,8 @@ import { parseEnv } from 'node:util';
 // with the process environment winning for every variable.
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
-export const DATA_DIR = `${ROOT}.data`;
+/** .data/, or AUTH_WORKER_DATA_DIR (the dev-tooling tests run `npm run dev` on a folder of their own). */
+export const DATA_DIR = process.env.AUTH_WORKER_DATA_DIR || `${ROOT}.data`;
 export const EMBEDDED_DATA_DIR = `${DATA_DIR}/pglite`;
 /** Written by `npm run dev` while it serves the embedded database, for other commands to reach it. */
 export const EMBEDDED_URL_FILE = `${DATA_DIR}/embedded-database-url`;
