@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 
 // Configuration for the Node-side commands (dev server, key rotation): .dev.vars,
@@ -47,9 +47,15 @@ export function writeOwnerOnlyFile(path: string, content: string): void {
   }
 }
 
+/** The data folder, this user's only (also when an older version made it 0755). */
+export function ensureDataDir(): void {
+  mkdirSync(DATA_DIR, { recursive: true, mode: 0o700 });
+  chmodSync(DATA_DIR, 0o700);
+}
+
 /** A dev-only secret, kept in .data/ so sessions and signing keys survive restarts. */
 export function devSecret(): string {
-  mkdirSync(DATA_DIR, { recursive: true });
+  ensureDataDir();
   const path = `${DATA_DIR}/dev-secret`;
   if (!existsSync(path)) writeFileSync(path, randomBytes(32).toString('base64'), { mode: 0o600 });
   log(`No BETTER_AUTH_SECRET set: using the generated dev-only secret in ${path}. Never use it in production.`);

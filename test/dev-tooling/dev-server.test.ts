@@ -11,11 +11,13 @@ import {
   readFileSync,
   readlinkSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseEnv } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 
@@ -28,6 +30,10 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   server.close();
   return port;
+}
+
+function modeOf(path: string): number {
+  return statSync(path).mode & 0o777;
 }
 
 /** Every live process in a process group (Linux /proc; zombies do not count). */
@@ -169,10 +175,40 @@ describe('npm run dev', () => {
     expect(((await response.json()) as { keys: unknown[] }).keys.length).toBeGreaterThan(0);
   });
 
+  it('keeps its data folder to this user', () => {
+    expect(modeOf(dataDir)).toBe(0o700);
+  });
+
+  it('writes the env file 0600, over a looser one left from before', () => {
+    expect(modeOf(envFile)).toBe(0o600);
+    const vars = parseEnv(readFileSync(envFile, 'utf8'));
+    expect(vars.LEFT_OVER).toBeUndefined();
+    expect(vars.DATABASE_WS_PROXY).toMatch(/^127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{43,}$/);
+  });
+
   it('opens nothing a page on another local origin can use: no DevTools, no WebSocket', async () => {
     const ports = listeningPorts(processGroup(groupId));
     expect(ports).toContain(port); // the listing works: the app's own port is in it
     const found = (await Promise.all(ports.map(whatABrowserGets))).flat();
     expect(found).toEqual([]);
+  });
+
+  it('on Ctrl-C removes the env file, the database URL and the lock, and never logged a secret', async () => {
+    const vars = parseEnv(readFileSync(envFile, 'utf8'));
+    const secrets = [
+      vars.DATABASE_WS_PROXY?.split('/')[1],
+      new URL(vars.DATABASE_URL ?? '').password,
+      vars.BETTER_AUTH_SECRET,
+    ].filter((secret): secret is string => Boolean(secret));
+    expect(secrets).toHaveLength(3);
+
+    process.kill(-groupId, 'SIGINT');
+    // npm exits first; the dev script is done when the whole group is.
+    await groupGone(groupId);
+    expect(existsSync(envFile)).toBe(false);
+    expect(existsSync(join(dataDir, 'embedded-database-url'))).toBe(false);
+    expect(existsSync(join(dataDir, 'pglite.lock'))).toBe(false);
+    const log = readFileSync(logFile, 'utf8');
+    for (const secret of secrets) expect(log).not.toContain(secret);
   });
 });
