@@ -1,5 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -26,6 +37,23 @@ function isRunning(pid: number): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Makes a data folder this user's only: folders 0700, files 0600. PGlite's
+ * initdb writes its files 0666 whatever the umask (emscripten chmods what it
+ * creates to the mode asked for), and folders follow the umask. Postgres
+ * itself creates later files 0600, but a folder made by an older version
+ * stays as it was, so this runs at every start and stop.
+ */
+function restrictToOwner(dataDir: string): void {
+  chmodSync(dataDir, 0o700);
+  for (const entry of readdirSync(dataDir, { recursive: true, encoding: 'utf8' })) {
+    const path = join(dataDir, entry);
+    const stat = lstatSync(path);
+    if (stat.isSymbolicLink()) continue; // chmod would follow it out of the folder
+    chmodSync(path, stat.isDirectory() ? 0o700 : 0o600);
   }
 }
 
@@ -64,12 +92,17 @@ export async function startEmbeddedPostgres(options: { dataDir?: string } = {}):
     for (const cleanup of cleanups.reverse()) await cleanup();
   };
   try {
-    if (options.dataDir) {
-      mkdirSync(options.dataDir, { recursive: true });
-      cleanups.push(lockDataDir(options.dataDir));
+    const { dataDir } = options;
+    if (dataDir) {
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      cleanups.push(lockDataDir(dataDir));
     }
-    const db = await PGlite.create(options.dataDir);
-    cleanups.push(() => db.close());
+    const db = await PGlite.create(dataDir);
+    cleanups.push(async () => {
+      await db.close();
+      if (dataDir) restrictToOwner(dataDir);
+    });
+    if (dataDir) restrictToOwner(dataDir);
     // mkdtemp makes the folder 0700: only this user can reach the socket in it.
     const socketDir = mkdtempSync(join(tmpdir(), 'auth-worker-pglite-'));
     cleanups.push(() => rmSync(socketDir, { recursive: true, force: true }));

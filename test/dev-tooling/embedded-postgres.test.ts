@@ -1,5 +1,9 @@
-// The embedded Postgres of `npm run dev` and the tests: who may connect.
+// The embedded Postgres of `npm run dev` and the tests: who may connect, who
+// may read its files.
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../../scripts/lib/embedded-postgres.ts';
@@ -14,6 +18,28 @@ async function connectionError(url: string): Promise<{ code?: string } | undefin
     return error as { code?: string };
   } finally {
     await client.end().catch(() => {});
+  }
+}
+
+/** Files not 0600 and folders not 0700 under `root` (itself included), as "path mode". */
+function looserThanOwnerOnly(root: string): string[] {
+  const loose: string[] = [];
+  const entries = [root, ...readdirSync(root, { recursive: true, encoding: 'utf8' }).map((entry) => join(root, entry))];
+  for (const path of entries) {
+    const stat = statSync(path);
+    const mode = stat.mode & 0o777;
+    if (mode !== (stat.isDirectory() ? 0o700 : 0o600)) loose.push(`${relative(root, path) || '.'} ${mode.toString(8)}`);
+  }
+  return loose;
+}
+
+async function run(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
   }
 }
 
@@ -74,5 +100,43 @@ describe('who may connect to the embedded Postgres', () => {
     const url = new URL(database.url);
     const answer = await answerToHttp(url.hostname, Number(url.port));
     expect(answer).not.toMatch(/^HTTP/);
+  });
+});
+
+describe('the data folder', () => {
+  let scratch: string;
+  beforeAll(() => {
+    scratch = mkdtempSync(join(tmpdir(), 'auth-worker-pglite-test-'));
+  });
+  afterAll(() => {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  // Regression: PGlite's initdb wrote every file 0666 whatever the umask.
+  it("is this user's only, files 0600 and folders 0700, from the first start and as it grows", async () => {
+    const dataDir = join(scratch, 'fresh');
+    const database = await startEmbeddedPostgres({ dataDir });
+    try {
+      expect(looserThanOwnerOnly(dataDir)).toEqual([]);
+      await run(database.url, 'create table grows (n int); insert into grows select generate_series(1, 10000)');
+    } finally {
+      await database.stop();
+    }
+    expect(looserThanOwnerOnly(dataDir)).toEqual([]);
+  });
+
+  it('is made owner-only at start when an older version left it open', async () => {
+    const dataDir = join(scratch, 'older');
+    await (await startEmbeddedPostgres({ dataDir })).stop();
+    chmodSync(dataDir, 0o755);
+    chmodSync(join(dataDir, 'base'), 0o777);
+    chmodSync(join(dataDir, 'PG_VERSION'), 0o666);
+    chmodSync(join(dataDir, 'postgresql.conf'), 0o644);
+    const database = await startEmbeddedPostgres({ dataDir });
+    try {
+      expect(looserThanOwnerOnly(dataDir)).toEqual([]);
+    } finally {
+      await database.stop();
+    }
   });
 });
