@@ -1,20 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  closeSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { lockDataDir } from './data-dir-lock.ts';
 import { startPasswordGate } from './postgres-password-gate.ts';
 
 export interface EmbeddedPostgres {
@@ -30,15 +20,6 @@ export interface EmbeddedPostgres {
 // one statement (or one whole transaction) at a time. Its default of a single
 // connection would make every second request wait, so allow plenty.
 const MAX_CONNECTIONS = 1_000;
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Makes a data folder this user's only: folders 0700, files 0600. PGlite's
@@ -58,30 +39,6 @@ function restrictToOwner(dataDir: string): void {
 }
 
 /**
- * Two PGlite instances on one data folder corrupt it without an error, so the
- * folder is locked with a pid file; a lock whose process is gone is taken over.
- */
-function lockDataDir(dataDir: string): () => void {
-  const lockPath = `${dataDir}.lock`;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(lockPath, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(lockPath, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
-      if (Number.isInteger(owner) && isRunning(owner)) {
-        throw new Error(`The embedded database in ${dataDir} is in use by process ${owner}; stop it first.`);
-      }
-      rmSync(lockPath, { force: true });
-    }
-  }
-  throw new Error(`Could not lock ${dataDir}.`);
-}
-
-/**
  * Starts PGlite served over the Postgres wire protocol on 127.0.0.1, to
  * clients with this run's password (see postgres-password-gate.ts).
  * With a dataDir the data persists there; without one it lives in memory.
@@ -95,7 +52,7 @@ export async function startEmbeddedPostgres(options: { dataDir?: string } = {}):
     const { dataDir } = options;
     if (dataDir) {
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-      cleanups.push(lockDataDir(dataDir));
+      cleanups.push(await lockDataDir(dataDir));
     }
     const db = await PGlite.create(dataDir);
     cleanups.push(async () => {
