@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { TEST_EMAIL_FROM, TEST_RESEND_API_KEY } from './test/setup/constants.ts';
 import { workersPool } from './test/setup/workers-pool.ts';
 
@@ -14,6 +14,8 @@ export default defineConfig({
     globalSetup: ['./test/setup/database.ts'],
     setupFiles: ['./test/setup/email-api.ts'],
     include: ['test/**/*.test.ts'],
+    // The dev-tooling tests run in Node (vitest.node.config.ts), not in workerd.
+    exclude: [...configDefaults.exclude, 'test/dev-tooling/**'],
     // Files share one database, and the key tests move the signing-key
     // lifecycle with a controlled clock: run files one at a time.
     fileParallelism: false,

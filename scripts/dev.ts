@@ -3,24 +3,29 @@
 // the embedded Postgres when DATABASE_URL is unset, puts the WebSocket proxy in
 // front of any non-Neon Postgres, applies migrations and runs `wrangler dev`.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { startEmbeddedPostgres } from './lib/embedded-postgres.ts';
 import {
   DATA_DIR,
   devSecret,
   EMBEDDED_DATA_DIR,
   EMBEDDED_URL_FILE,
+  ensureDataDir,
   isNeon,
   loadLocalVariables,
   log,
   ROOT,
   redactedUrl,
+  writeOwnerOnlyFile,
 } from './lib/local-config.ts';
 import { applyMigrations } from './lib/migrate.ts';
 import { postgresAddress, startWsProxy } from './lib/ws-proxy.ts';
 
 async function main(): Promise<void> {
-  mkdirSync(DATA_DIR, { recursive: true });
+  // Everything this run creates (the data folder, wrangler's state and
+  // bundles) is this user's only, whatever the shell's umask.
+  process.umask(0o077);
+  ensureDataDir();
   const vars = loadLocalVariables();
   const port = Number(vars.PORT ?? 8787);
   delete vars.PORT;
@@ -35,8 +40,7 @@ async function main(): Promise<void> {
     for (const stopOne of stops.reverse()) await stopOne().catch(() => {});
     process.exit(code);
   };
-  process.on('SIGINT', () => void stop(0));
-  process.on('SIGTERM', () => void stop(0));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(0));
 
   try {
     vars.BETTER_AUTH_URL ??= `http://localhost:${port}`;
@@ -46,9 +50,10 @@ async function main(): Promise<void> {
       const embedded = await startEmbeddedPostgres({ dataDir: EMBEDDED_DATA_DIR });
       stops.push(embedded.stop);
       vars.DATABASE_URL = embedded.url;
-      writeFileSync(EMBEDDED_URL_FILE, embedded.url);
+      // The URL holds the run's database password.
+      writeOwnerOnlyFile(EMBEDDED_URL_FILE, embedded.url);
       stops.push(async () => rmSync(EMBEDDED_URL_FILE, { force: true }));
-      log(`Embedded Postgres (PGlite, data in .data/pglite) on ${embedded.url}`);
+      log(`Embedded Postgres (PGlite, data in .data/pglite) on ${redactedUrl(embedded.url)}`);
     }
 
     if (isNeon(vars.DATABASE_URL)) {
@@ -57,22 +62,26 @@ async function main(): Promise<void> {
       const proxy = await startWsProxy({ targets: [postgresAddress(vars.DATABASE_URL)] });
       stops.push(proxy.stop);
       vars.DATABASE_WS_PROXY = proxy.address;
-      log(`WebSocket proxy on ${proxy.address} -> ${postgresAddress(vars.DATABASE_URL)}`);
+      log(`WebSocket proxy on ${proxy.listening} -> ${postgresAddress(vars.DATABASE_URL)}`);
     }
 
     log(`Applying migrations to ${redactedUrl(vars.DATABASE_URL)}`);
     await applyMigrations(vars.DATABASE_URL);
 
-    // wrangler reads this file instead of .dev.vars; it holds secrets, so only we may read it.
+    // wrangler reads this file instead of .dev.vars. It holds the secret, the
+    // database password, the proxy's secret and provider credentials: only we
+    // may read it, and it goes when this process does (but for SIGKILL).
     const envFile = `${DATA_DIR}/wrangler-dev.env`;
     const lines = Object.entries(vars).map(([name, value]) => `${name}=${JSON.stringify(value)}`);
-    writeFileSync(envFile, `${lines.join('\n')}\n`, { mode: 0o600 });
+    writeOwnerOnlyFile(envFile, `${lines.join('\n')}\n`);
+    process.on('exit', () => rmSync(envFile, { force: true }));
 
-    wrangler = spawn(
-      `${ROOT}node_modules/.bin/wrangler`,
-      ['dev', '--port', String(port), '--ip', '127.0.0.1', '--env-file', envFile],
-      { cwd: ROOT, stdio: 'inherit', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
-    );
+    // wrangler dev without its DevTools endpoint (see scripts/wrangler-dev.ts).
+    wrangler = spawn(`${ROOT}node_modules/.bin/tsx`, [`${ROOT}scripts/wrangler-dev.ts`, String(port), envFile], {
+      cwd: ROOT,
+      stdio: 'inherit',
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    });
     log(`Starting wrangler dev on http://localhost:${port}`);
     wrangler.on('exit', (code) => void stop(code ?? 1));
   } catch (error) {

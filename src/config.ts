@@ -71,13 +71,17 @@ const bindingsSchema = z.object({
     .trim()
     .min(1, 'is not set')
     .refine((value) => /^postgres(ql)?:\/\/[^\s]+$/.test(value), 'must be a postgres:// or postgresql:// URL'),
-  // Plain WebSockets to a local proxy: only ever on this machine.
+  // Plain WebSockets to a local proxy: only ever on this machine. The path
+  // segment is the proxy's per-run secret (scripts/lib/ws-proxy.ts).
   DATABASE_WS_PROXY: z.preprocess(
     unset,
     z
       .string()
       .trim()
-      .regex(/^(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}$/, 'must be a loopback host:port (local development only)')
+      .regex(
+        /^(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}(\/[A-Za-z0-9_-]+)?$/,
+        'must be a loopback host:port[/secret] (local development only)',
+      )
       .optional(),
   ),
   BETTER_AUTH_SECRET: z
@@ -231,7 +235,7 @@ function toAppConfig(values: Bindings, problems: string[]) {
     database: {
       /** DATABASE_URL */
       url: values.DATABASE_URL,
-      /** DATABASE_WS_PROXY: host:port of a WebSocket-to-TCP proxy; set only by local dev and tests. */
+      /** DATABASE_WS_PROXY: host:port/secret of a WebSocket-to-TCP proxy; set only by local dev and tests. */
       wsProxy: values.DATABASE_WS_PROXY,
     },
     /** BETTER_AUTH_SECRET */

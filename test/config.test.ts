@@ -26,6 +26,8 @@ const cases: Array<{ variable: string; overrides: EnvOverrides; secretValue?: st
   { variable: 'TRUSTED_ORIGINS', overrides: { TRUSTED_ORIGINS: 'https://app.example.com, ftp://files' } },
   { variable: 'DATABASE_WS_PROXY', overrides: { DATABASE_WS_PROXY: 'not a host' } },
   { variable: 'DATABASE_WS_PROXY', overrides: { DATABASE_WS_PROXY: 'db.example.com:5432' } },
+  { variable: 'DATABASE_WS_PROXY', overrides: { DATABASE_WS_PROXY: 'db.example.com:5432/secret' } },
+  { variable: 'DATABASE_WS_PROXY', overrides: { DATABASE_WS_PROXY: '127.0.0.1:5432/../secret' } },
   { variable: 'RATE_LIMITER', overrides: { RATE_LIMITER: undefined } },
   { variable: 'PASSWORD_HASH_PARAMS', overrides: { PASSWORD_HASH_PARAMS: 'N=16384' } },
   { variable: 'PASSWORD_HASH_PARAMS', overrides: { PASSWORD_HASH_PARAMS: 'N=10000,r=16,p=1' } },

@@ -7,7 +7,8 @@ import * as schema from './schema';
 
 // The only file that imports a database driver. Production talks to Neon over
 // secure WebSockets with the driver's defaults; local development and tests
-// set DATABASE_WS_PROXY to a plain-WebSocket proxy in front of a TCP Postgres.
+// set DATABASE_WS_PROXY to a plain-WebSocket proxy in front of a TCP Postgres,
+// as host:port/secret: the proxy admits only paths that start with its secret.
 
 export type Database = NeonDatabase<typeof schema>;
 

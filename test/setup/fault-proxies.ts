@@ -1,10 +1,10 @@
 // Database faults for the tests, as WebSocket proxies the Neon driver can be
 // pointed at (DATABASE_WS_PROXY). Each reproduces one way a database fails.
-import { createRequire } from 'node:module';
+// They sit on the same guarded server as the real proxy: no browser origin,
+// this run's secret in the path.
 import { connect } from 'node:net';
 import type { WebSocket as WsSocket } from 'ws';
-
-const { WebSocketServer } = createRequire(import.meta.url)('ws') as typeof import('ws');
+import { startGuardedWebSocketServer } from '../../scripts/lib/ws-proxy.ts';
 
 export const FAULT_MODES = [
   'refuse-connections',
@@ -41,12 +41,7 @@ const KEY_TABLE = Buffer.from('"jwks"');
  * at which the connection dies; the ones before it reach the database.
  */
 export async function startFaultProxy(mode: FaultMode, databaseAddress: string, dropAtQuery = 1) {
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/v1' });
-  const clients = new Set<WsSocket>();
-
-  server.on('connection', (ws) => {
-    clients.add(ws);
-    ws.on('close', () => clients.delete(ws));
+  const onConnection = (ws: WsSocket) => {
     if (mode === 'never-answer') return; // accepts, reads, says nothing
     if (mode === 'refuse-connections') {
       // As Postgres at max_connections: an error for the startup message, then hang up.
@@ -97,16 +92,8 @@ export async function startFaultProxy(mode: FaultMode, databaseAddress: string, 
     });
     tcp.on('error', () => ws.terminate());
     ws.on('close', () => tcp.destroy());
-  });
-
-  await new Promise<void>((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    address: `127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const client of clients) client.terminate();
-        server.close(() => resolve());
-      }),
   };
+
+  const server = await startGuardedWebSocketServer({ onConnection });
+  return { address: server.address, stop: server.close };
 }
