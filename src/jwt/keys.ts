@@ -1,7 +1,7 @@
 import { type JWTPayload, SignJWT } from 'jose';
 import type { AppConfig } from '../config';
 import { createDb } from '../db/client';
-import { AppError, ErrorCode } from '../errors';
+import { keysUnavailable } from '../errors';
 import { getKeySnapshot, getSigner, type KeySnapshot, type KeySource } from './key-cache';
 import { rotationSettings } from './key-store';
 
@@ -21,12 +21,7 @@ async function fromKeyStore<T>(read: () => Promise<T>): Promise<T> {
     return await read();
   } catch (error) {
     console.error(JSON.stringify({ level: 'error', event: 'keys_unavailable', error: (error as Error).name }));
-    throw new AppError(
-      503,
-      ErrorCode.KEYS_UNAVAILABLE,
-      'The signing keys cannot be read right now; try again shortly.',
-      { cause: error, headers: { 'retry-after': '5' } },
-    );
+    throw keysUnavailable(error);
   }
 }
 
