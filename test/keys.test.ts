@@ -1,12 +1,13 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
 import { symmetricDecrypt } from 'better-auth/crypto';
+import { eq } from 'drizzle-orm';
 import { decodeProtectedHeader } from 'jose';
 import { afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { readConfig } from '../src/config';
 import { createDb, databaseWork } from '../src/db/client';
 import { jwks } from '../src/db/schema';
 import worker from '../src/index';
-import { forgetKeySnapshots, getKeySnapshot, keyRefreshes } from '../src/jwt/key-cache';
+import { forgetKeySnapshots, getPublicKeySnapshot, keyRefreshes } from '../src/jwt/key-cache';
 import { privateKeyDecryptions } from '../src/jwt/key-crypto';
 import { keyState, readKeys, rotateSigningKeys, type StoredKey } from '../src/jwt/key-store';
 import { keySourceFor } from '../src/jwt/keys';
@@ -140,13 +141,13 @@ describe('GET /api/auth/jwks', () => {
     const config = readConfig({ ...env, ...UNREACHABLE_DATABASE } as Env);
     const background: Promise<unknown>[] = [];
     const source = keySourceFor(config, { waitUntil: (work) => void background.push(work) });
-    const fresh = await getKeySnapshot(keySourceFor(readConfig(env), { waitUntil: () => {} }));
+    const fresh = await getPublicKeySnapshot(keySourceFor(readConfig(env), { waitUntil: () => {} }));
     const later = fresh.loadedAt + ISOLATE_KEY_CACHE_MS + 1;
-    const stale = await getKeySnapshot(source, later);
+    const stale = await getPublicKeySnapshot(source, later);
     expect(stale).toBe(fresh);
     expect(background.length).toBeGreaterThan(0);
     await Promise.allSettled(background); // the refresh fails against the dead port, and is only logged
-    expect(await getKeySnapshot(source)).toBe(fresh);
+    expect(await getPublicKeySnapshot(source)).toBe(fresh);
   });
 });
 
@@ -155,9 +156,9 @@ describe('the isolate copy past its stale limit', () => {
     const config = readConfig({ ...env, ...UNREACHABLE_DATABASE } as Env);
     const source = keySourceFor(config, { waitUntil: () => {} });
     forgetKeySnapshots();
-    const fresh = await getKeySnapshot(keySourceFor(readConfig(env), { waitUntil: () => {} }));
+    const fresh = await getPublicKeySnapshot(keySourceFor(readConfig(env), { waitUntil: () => {} }));
     const tooOld = fresh.loadedAt + ISOLATE_KEY_CACHE_MS + ISOLATE_KEY_STALE_LIMIT_MS;
-    await expect(getKeySnapshot(source, tooOld)).rejects.toThrow();
+    await expect(getPublicKeySnapshot(source, tooOld)).rejects.toThrow();
   });
 });
 
@@ -254,6 +255,50 @@ describe('the signing key copy in an isolate', () => {
     // Once the key table answers, tokens come again.
     expect(await signingKid()).toBe(kid);
   });
+});
+
+describe('a cold isolate that cannot open the current private key', () => {
+  const OTHER_SECRET = 'not-the-secret-the-keys-were-encrypted-with-0123';
+  const CASES: Array<{ name: string; overrides: EnvOverrides; corruptRow?: true }> = [
+    {
+      name: 'BETTER_AUTH_SECRET changed without BETTER_AUTH_PREVIOUS_SECRET',
+      overrides: { BETTER_AUTH_SECRET: OTHER_SECRET },
+    },
+    { name: 'the current key row is corrupt', overrides: {}, corruptRow: true },
+  ];
+
+  // Regression: the isolate copy once held the public keys and the decrypted
+  // signing key together, so a key it could not decrypt took the JWKS down too.
+  it.each(CASES)(
+    'still serves the JWKS; tokens answer 503 KEYS_UNAVAILABLE ($name)',
+    async ({ overrides, corruptRow }) => {
+      await tokenFor(user); // a key store with a signing key
+      const current = await keyIn('current');
+      if (!current) throw new Error('no signing key');
+      const setPrivateKey = (privateKey: string) =>
+        withDb((db) => db.update(jwks).set({ privateKey }).where(eq(jwks.id, current.id)));
+      if (corruptRow) await setPrivateKey('not a sealed key');
+      try {
+        forgetKeySnapshots();
+        await caches.default.delete(`${TEST_AUTH_URL}/api/auth/jwks`);
+
+        const decryptions = privateKeyDecryptions();
+        const { jwks: published } = await fetchJwks('/api/auth/jwks', overrides);
+        expect(published.keys.map((key) => key.kid)).toEqual((await keys()).map((key) => key.id));
+        expect(privateKeyDecryptions()).toBe(decryptions);
+
+        // A bearer session: a changed secret also signs cookie sessions out.
+        const bearer = { headers: { authorization: `Bearer ${user.sessionToken}` } };
+        const response = await callWorker('/api/auth/token', bearer, overrides);
+        expect(response.status).toBe(503);
+        expect(response.headers.get('retry-after')).toBe('5');
+        expect(await response.json()).toMatchObject({ code: 'KEYS_UNAVAILABLE', requestId: expect.any(String) });
+      } finally {
+        if (corruptRow) await setPrivateKey(current.privateKey);
+        await purgeKeyCaches(TEST_AUTH_URL);
+      }
+    },
+  );
 });
 
 describe('GET /.well-known/openid-configuration', () => {

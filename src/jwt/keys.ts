@@ -2,7 +2,7 @@ import { type JWTPayload, SignJWT } from 'jose';
 import type { AppConfig } from '../config';
 import { createDb } from '../db/client';
 import { keysUnavailable } from '../errors';
-import { getKeySnapshot, getSigner, type KeySnapshot, type KeySource } from './key-cache';
+import { getPublicKeySnapshot, getSigner, type KeySource, type PublicKeySnapshot } from './key-cache';
 import { rotationSettings } from './key-store';
 
 /** Where this deployment's keys live and how to open them. */
@@ -25,8 +25,9 @@ async function fromKeyStore<T>(read: () => Promise<T>): Promise<T> {
   }
 }
 
-export function readKeySnapshot(source: KeySource): Promise<KeySnapshot> {
-  return fromKeyStore(() => getKeySnapshot(source));
+/** The public keys only: nothing here decrypts, so a key this isolate cannot open never stops the JWKS. */
+export function readPublicKeys(source: KeySource): Promise<PublicKeySnapshot> {
+  return fromKeyStore(() => getPublicKeySnapshot(source));
 }
 
 /**
