@@ -31,11 +31,16 @@ import {
   type TestUser,
   tokenFor,
   verifyWithJwks,
+  withDatabaseFault,
   withDb,
 } from './helpers';
 import { TEST_SECRET } from './setup/constants';
 
-const UNREACHABLE_DATABASE: EnvOverrides = { DATABASE_WS_PROXY: '127.0.0.1:1' };
+const UNREACHABLE_DATABASE: EnvOverrides = { DATABASE_URL: inject('faultDatabaseUrls')['nothing-listens'] };
+// The isolate keeps its key copies per DATABASE_URL: tests of a copy outliving
+// its database read it through this route, then fail the route with
+// withDatabaseFault.
+const SWITCHABLE_DATABASE: EnvOverrides = { DATABASE_URL: inject('switchableDatabase').url };
 
 const keys = () => withDb((db) => readKeys(db));
 const keyIn = async (state: ReturnType<typeof keyState>) => (await keys()).find((key) => keyState(key) === state);
@@ -109,9 +114,10 @@ describe('GET /api/auth/jwks', () => {
   });
 
   it('keeps serving while the database is unreachable', async () => {
-    const { jwks } = await fetchJwks();
     await caches.default.delete(`${TEST_AUTH_URL}/api/auth/jwks`);
-    const during = await fetchJwks('/api/auth/jwks', UNREACHABLE_DATABASE);
+    const { jwks } = await fetchJwks('/api/auth/jwks', SWITCHABLE_DATABASE);
+    await caches.default.delete(`${TEST_AUTH_URL}/api/auth/jwks`);
+    const during = await withDatabaseFault('nothing-listens', () => fetchJwks('/api/auth/jwks', SWITCHABLE_DATABASE));
     expect(during.jwks).toEqual(jwks);
   });
 
@@ -138,35 +144,33 @@ describe('GET /api/auth/jwks', () => {
   });
 
   it('serves an expired isolate copy at once when the database is down, and refreshes in the background', async () => {
-    const config = readConfig({ ...env, ...UNREACHABLE_DATABASE } as Env);
+    const config = readConfig({ ...env, ...SWITCHABLE_DATABASE } as Env);
+    const fresh = await getPublicKeySnapshot(keySourceFor(config, { waitUntil: () => {} }));
+    const later = fresh.loadedAt + ISOLATE_KEY_CACHE_MS + 1;
     const background: Promise<unknown>[] = [];
     const source = keySourceFor(config, { waitUntil: (work) => void background.push(work) });
-    const fresh = await getPublicKeySnapshot(keySourceFor(readConfig(env), { waitUntil: () => {} }));
-    const later = fresh.loadedAt + ISOLATE_KEY_CACHE_MS + 1;
-    const stale = await getPublicKeySnapshot(source, later);
-    expect(stale).toBe(fresh);
-    expect(background.length).toBeGreaterThan(0);
-    await Promise.allSettled(background); // the refresh fails against the dead port, and is only logged
-    expect(await getPublicKeySnapshot(source)).toBe(fresh);
+    await withDatabaseFault('nothing-listens', async () => {
+      const stale = await getPublicKeySnapshot(source, later);
+      expect(stale).toBe(fresh);
+      expect(background.length).toBeGreaterThan(0);
+      await Promise.allSettled(background); // the refresh fails, and is only logged
+      expect(await getPublicKeySnapshot(source)).toBe(fresh);
+    });
   });
 });
 
 describe('the isolate copy past its stale limit', () => {
   it('is not served: the database must answer', async () => {
-    const config = readConfig({ ...env, ...UNREACHABLE_DATABASE } as Env);
+    const config = readConfig({ ...env, ...SWITCHABLE_DATABASE } as Env);
     const source = keySourceFor(config, { waitUntil: () => {} });
     forgetKeySnapshots();
-    const fresh = await getPublicKeySnapshot(keySourceFor(readConfig(env), { waitUntil: () => {} }));
+    const fresh = await getPublicKeySnapshot(source);
     const tooOld = fresh.loadedAt + ISOLATE_KEY_CACHE_MS + ISOLATE_KEY_STALE_LIMIT_MS;
-    await expect(getPublicKeySnapshot(source, tooOld)).rejects.toThrow();
+    await withDatabaseFault('nothing-listens', () => expect(getPublicKeySnapshot(source, tooOld)).rejects.toThrow());
   });
 });
 
 describe('the signing key copy in an isolate', () => {
-  const faults = inject('faultProxies');
-  const KEY_READS_FAIL: EnvOverrides = { DATABASE_WS_PROXY: faults['drop-key-reads'] };
-  const KEY_READS_HANG: EnvOverrides = { DATABASE_WS_PROXY: faults['stall-key-reads'] };
-
   // Only Date is faked, and it stands still until a test moves it: the
   // driver's timers and the fault proxies keep real time.
   beforeEach(() => {
@@ -180,10 +184,10 @@ describe('the signing key copy in an isolate', () => {
   const signingKid = async (overrides: EnvOverrides = {}) => decodeProtectedHeader(await tokenFor(user, overrides)).kid;
 
   /** This isolate reads the key table now; returns when, and the key it signs with. */
-  async function readSigningKeyNow(): Promise<{ readAt: number; kid: string }> {
+  async function readSigningKeyNow(overrides: EnvOverrides = {}): Promise<{ readAt: number; kid: string }> {
     forgetKeySnapshots();
     const readAt = Date.now();
-    return { readAt, kid: (await signingKid()) as string };
+    return { readAt, kid: (await signingKid(overrides)) as string };
   }
 
   /** What `npm run keys:rotate -- --revoke <kid>` does, from outside this isolate. */
@@ -219,41 +223,45 @@ describe('the signing key copy in an isolate', () => {
   });
 
   it('does not make a request wait for the refresh it starts', async () => {
-    const { readAt, kid } = await readSigningKeyNow();
+    const { readAt, kid } = await readSigningKeyNow(SWITCHABLE_DATABASE);
     vi.setSystemTime(readAt + SIGNING_KEY_REFRESH_MS);
     const before = keyRefreshes();
 
     // The key-table read is held unanswered until the driver's query timeout.
-    const { response, background } = await startWorker('/api/auth/token', tokenRequest(), KEY_READS_HANG);
-    const whenAnswered = keyRefreshes();
-    expect(response.status).toBe(200);
-    expect(decodeProtectedHeader(((await response.json()) as { token: string }).token).kid).toBe(kid);
-    expect(whenAnswered).toEqual({ started: before.started + 1, settled: before.settled });
+    await withDatabaseFault('stall-key-reads', async () => {
+      const { response, background } = await startWorker('/api/auth/token', tokenRequest(), SWITCHABLE_DATABASE);
+      const whenAnswered = keyRefreshes();
+      expect(response.status).toBe(200);
+      expect(decodeProtectedHeader(((await response.json()) as { token: string }).token).kid).toBe(kid);
+      expect(whenAnswered).toEqual({ started: before.started + 1, settled: before.settled });
 
-    await background; // the held read times out; that is only logged
+      await background; // the held read times out; that is only logged
+    });
     expect(keyRefreshes()).toEqual({ started: before.started + 1, settled: before.settled + 1 });
   });
 
   it(`answers 503 KEYS_UNAVAILABLE past ${SIGNING_KEY_MAX_AGE_MS / 1000} s when the key table cannot be read; the JWKS keeps serving`, async () => {
-    const { readAt, kid } = await readSigningKeyNow();
+    const { readAt, kid } = await readSigningKeyNow(SWITCHABLE_DATABASE);
     vi.setSystemTime(readAt + SIGNING_KEY_MAX_AGE_MS);
 
-    const response = await callWorker('/api/auth/token', tokenRequest(), KEY_READS_FAIL);
-    expect(response.status).toBe(503);
-    expect(response.headers.get('retry-after')).toBe('5');
-    expect(await response.json()).toEqual({
-      code: 'KEYS_UNAVAILABLE',
-      message: expect.any(String),
-      requestId: expect.any(String),
+    await withDatabaseFault('drop-key-reads', async () => {
+      const response = await callWorker('/api/auth/token', tokenRequest(), SWITCHABLE_DATABASE);
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('5');
+      expect(await response.json()).toEqual({
+        code: 'KEYS_UNAVAILABLE',
+        message: expect.any(String),
+        requestId: expect.any(String),
+      });
+
+      // Verifiers still get the public keys from their own copy, which lives longer.
+      await caches.default.delete(`${TEST_AUTH_URL}/api/auth/jwks`);
+      const { jwks } = await fetchJwks('/api/auth/jwks', SWITCHABLE_DATABASE);
+      expect(jwks.keys.map((key) => key.kid)).toContain(kid);
     });
 
-    // Verifiers still get the public keys from the same copy, which lives longer.
-    await caches.default.delete(`${TEST_AUTH_URL}/api/auth/jwks`);
-    const { jwks } = await fetchJwks('/api/auth/jwks', KEY_READS_FAIL);
-    expect(jwks.keys.map((key) => key.kid)).toContain(kid);
-
     // Once the key table answers, tokens come again.
-    expect(await signingKid()).toBe(kid);
+    expect(await signingKid(SWITCHABLE_DATABASE)).toBe(kid);
   });
 });
 
