@@ -1,12 +1,13 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { eq, sql } from 'drizzle-orm';
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
-import { expect } from 'vitest';
+import { expect, inject } from 'vitest';
 import { readConfig } from '../src/config';
 import { createDb } from '../src/db/client';
 import { account, session, user, verification } from '../src/db/schema';
 import { app } from '../src/index';
 import { TEST_AUTH_URL } from './setup/constants';
+import type { DatabaseFault } from './setup/fault-proxies';
 
 export { TEST_AUTH_URL };
 
@@ -59,6 +60,26 @@ async function startApp(
   const ctx = createExecutionContext();
   const response = await instance.fetch(request, { ...env, ...overrides } as Env, ctx);
   return { response, background: waitOnExecutionContext(ctx) };
+}
+
+async function routeSwitchableDatabase(destination: DatabaseFault | 'database'): Promise<void> {
+  const response = await fetch(`${inject('switchableDatabase').control}/route`, { method: 'PUT', body: destination });
+  if (response.status !== 204) throw new Error(`switchable database route: ${await response.text()}`);
+}
+
+/**
+ * Runs `work` while new connections to inject('switchableDatabase').url meet
+ * `fault` (test/setup/fault-proxies.ts): the database an isolate already read
+ * from fails under the same DATABASE_URL. They reach the database again
+ * afterwards, whatever happens.
+ */
+export async function withDatabaseFault<T>(fault: DatabaseFault, work: () => Promise<T>): Promise<T> {
+  await routeSwitchableDatabase(fault);
+  try {
+    return await work();
+  } finally {
+    await routeSwitchableDatabase('database');
+  }
 }
 
 export function postJson(path: string, body: unknown, headers: HeadersInit = {}, overrides?: EnvOverrides) {
