@@ -10,6 +10,7 @@ import { readConfig } from '../src/config';
 import { createDb } from '../src/db/client';
 import { account, session, user, verification } from '../src/db/schema';
 import { keySourceFor } from '../src/jwt/keys';
+import { checkIdTokenSignIn } from '../src/oauth/id-token-sign-in';
 import { emailsTo, tokenFromLatestEmail } from './fakes/email-api';
 import { type FakeProviders, type FakeUser, installFakeProviders } from './fakes/oauth-providers';
 import {
@@ -324,6 +325,31 @@ describe('5. password guessing behind a session', () => {
     }
   });
 
+  it('every endpoint that takes an idToken goes through our nonce check, or is off the network', () => {
+    const config = readConfig({ ...workerEnv, ...providers.env } as Env);
+    const auth = createAuth(
+      config,
+      createDb(config.database).db,
+      keySourceFor(config, { waitUntil: () => {} }),
+      () => {},
+    );
+    const takingIdTokens = (Object.values(auth.api) as Array<{ path?: string; options?: Record<string, unknown> }>)
+      .filter((endpoint) => {
+        const body = endpoint.options?.body as { shape?: object; unwrap?: () => { shape?: object } } | undefined;
+        return endpoint.path && 'idToken' in (body?.shape ?? body?.unwrap?.().shape ?? {});
+      })
+      .map((endpoint) => endpoint.path as string);
+    expect(takingIdTokens).toEqual(expect.arrayContaining(['/sign-in/social', '/link-social']));
+    for (const path of takingIdTokens) {
+      const route = AUTH_ROUTES.find((candidate) => candidate.path === path);
+      const disabled = (DISABLED_AUTH_PATHS as readonly string[]).includes(path);
+      expect(
+        disabled || Boolean(route?.handlers?.includes(checkIdTokenSignIn)),
+        `${path} takes an idToken unchecked`,
+      ).toBe(true);
+    }
+  });
+
   it('keeps POST /api/auth/verify-password off the network', async () => {
     const owner = await signUp();
     const response = await postJson('/api/auth/verify-password', { password: 'guess' }, { cookie: owner.cookie });
@@ -495,6 +521,48 @@ describe('7. id_token sign-in for native apps, when configured: a single-use non
     const body = (await response.json()) as { code: string; message: string };
     expect(body.code).toBe('SERVER_MISCONFIGURED');
     expect(body.message).toContain('ID_TOKEN_SIGN_IN_PROVIDERS');
+  });
+});
+
+describe('7. id_token links: the same switch and nonce as id_token sign-ins', () => {
+  it('refuses POST /api/auth/link-social with an idToken: a squatter cannot join a stolen Google token to the account', async () => {
+    const victim = uniqueEmail('victim');
+    const squatterPassword = 'the squatter chose this';
+    const squatter = await postJson(
+      '/api/auth/sign-up/email',
+      { email: victim, password: squatterPassword, name: 'Squatter' },
+      {},
+      env,
+    );
+    const squatterCookie = cookiesFrom(squatter);
+    const stolen = await providers.google.signIdToken(person({ email: victim }));
+
+    for (const idToken of [{ token: stolen }, { token: stolen, nonce: 'spent-or-foreign' }]) {
+      const linked = await postJson(
+        '/api/auth/link-social',
+        { provider: 'google', idToken },
+        { cookie: squatterCookie },
+        env,
+      );
+      expect(linked.status).toBe(400);
+      expect(((await linked.json()) as { code: string }).code).toBe('ID_TOKEN_SIGN_IN_DISABLED');
+    }
+    expect((await storedIdentity(victim)).accounts.map((row) => row.providerId)).toEqual(['credential']);
+  });
+
+  it('needs our single-use nonce for an id_token link when id_token sign-in is configured', async () => {
+    const native = { ...env, ID_TOKEN_SIGN_IN_PROVIDERS: 'google' };
+    const owner = await signUp(native);
+    const token = await providers.google.signIdToken(person({ email: owner.email }));
+    const linked = await postJson(
+      '/api/auth/link-social',
+      { provider: 'google', idToken: { token, nonce: 'never-issued' } },
+      { cookie: owner.cookie },
+      native,
+    );
+    expect(linked.status).toBe(400);
+    expect(((await linked.json()) as { code: string }).code).toBe('INVALID_NONCE');
+    expect((await storedIdentity(owner.email)).accounts.map((row) => row.providerId)).toEqual(['credential']);
   });
 });
 
