@@ -67,8 +67,16 @@ describe('pages', () => {
     expect(script.status).toBe(200);
     expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect(script.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(script.headers.get('cache-control')).toBe('public, max-age=300');
+    // Built from src/pages/client/: browser JavaScript, not the TypeScript source.
+    const scriptText = await script.text();
+    expect(scriptText).toContain('/api/auth/sign-in/email');
+    expect(scriptText).not.toContain('HTMLFormElement');
     const style = await callWorker('/assets/pages.css');
+    expect(style.status).toBe(200);
     expect(style.headers.get('content-type')).toMatch(/^text\/css/);
+    expect(style.headers.get('cache-control')).toBe('public, max-age=300');
+    expect(await style.text()).toContain('.card{');
   });
 
   it('leaves API responses without page headers', async () => {
