@@ -18,14 +18,12 @@ const MESSAGES: Record<string, string> = {
   NETWORK: 'We could not reach the server. Check your connection and try again.',
 };
 
-const FIELD_LABELS: Record<string, string> = {
-  email: 'email',
-  password: 'password',
-  name: 'name',
-  newPassword: 'password',
-};
-// VALIDATION_ERROR messages start with the field: "email must be a valid email address".
-const FIELD_OF: Record<string, string> = {
+/**
+ * VALIDATION_ERROR messages start with the API's name of the field: "email must
+ * be a valid email address". This maps it to the input that holds the field on
+ * our pages, whose id is also the word the message shows ("The password ...").
+ */
+const INPUT_OF_FIELD: Record<string, string> = {
   email: 'email',
   password: 'password',
   name: 'name',
@@ -131,9 +129,9 @@ function fieldError(form: HTMLFormElement, id: string, text: string): boolean {
 function formError(form: HTMLFormElement, data: ApiError | null) {
   const text = readable(data);
   if (data && data.code === 'VALIDATION_ERROR' && typeof data.message === 'string') {
-    const field = FIELD_OF[data.message.split(' ')[0] ?? ''];
-    if (field && fieldError(form, field, data.message.replace(/^\S+/, `The ${FIELD_LABELS[field]}`))) {
-      byId(field).focus();
+    const input = INPUT_OF_FIELD[data.message.split(' ')[0] ?? ''];
+    if (input && fieldError(form, input, data.message.replace(/^\S+/, `The ${input}`))) {
+      byId(input).focus();
       return;
     }
   }
