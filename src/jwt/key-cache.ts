@@ -1,5 +1,6 @@
-import { base64url, type JWK } from 'jose';
-import { CONNECT_TIMEOUT_MS, type DatabaseHandle, QUERY_TIMEOUT_MS } from '../db/client';
+import type { JWK } from 'jose';
+import { CONNECT_TIMEOUT_MS, type DatabaseHandle, isUniqueViolation, QUERY_TIMEOUT_MS } from '../db/client';
+import { sha256Base64url } from '../digest';
 import { decryptPrivateKey, importPrivateKey, type KeySecrets } from './key-crypto';
 import { type KeyDatabase, keyState, readKeys, rotateSigningKeys, type StoredKey } from './key-store';
 import type { JwtAlgorithm } from './policy';
@@ -124,15 +125,7 @@ function publicJwk(key: StoredKey): JWK {
 
 /** A strong ETag: a hash of the exact bytes served. */
 export async function strongEtag(body: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(body));
-  return `"${base64url.encode(new Uint8Array(digest))}"`;
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  for (let cause = error; cause instanceof Object; cause = (cause as { cause?: unknown }).cause) {
-    if ((cause as { code?: string }).code === '23505') return true;
-  }
-  return false;
+  return `"${await sha256Base64url(body)}"`;
 }
 
 async function loadKeys(db: KeyDatabase, source: KeySource): Promise<StoredKey[]> {
