@@ -3,6 +3,7 @@ import { type Context, type Handler, Hono } from 'hono';
 import { html } from 'hono/html';
 import type { Child } from 'hono/jsx';
 import { readConfig } from '../config';
+import { TOKEN_LIFETIME_SECONDS } from '../jwt/policy';
 import { MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../limits';
 import type { AppEnv } from '../request-context';
 import { PAGES_SCRIPT, PAGES_STYLE } from './assets';
@@ -246,7 +247,8 @@ page('/account', (c) =>
       </p>
       <h2>Token for your backend</h2>
       <p class="hint" id="token-hint">
-        A JWT valid for 15 minutes, verified against <a href="/api/auth/jwks">our public keys</a>.
+        A JWT valid for {TOKEN_LIFETIME_SECONDS / 60} minutes, verified against{' '}
+        <a href="/api/auth/jwks">our public keys</a>.
       </p>
       <p>
         <button type="button" data-action="get-token">
