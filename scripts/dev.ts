@@ -77,7 +77,10 @@ async function main(): Promise<void> {
     process.on('exit', () => rmSync(envFile, { force: true }));
 
     // wrangler dev without its DevTools endpoint (see scripts/wrangler-dev.ts).
-    wrangler = spawn(`${ROOT}node_modules/.bin/tsx`, [`${ROOT}scripts/wrangler-dev.ts`, String(port), envFile], {
+    // `node --import tsx`, not the tsx CLI: the CLI relays Ctrl-C to its child
+    // and SIGKILLs it if it does not answer within 60 ms, which under load
+    // kills a process before its cleanup (the env file, the database) runs.
+    wrangler = spawn(process.execPath, ['--import', 'tsx', `${ROOT}scripts/wrangler-dev.ts`, String(port), envFile], {
       cwd: ROOT,
       stdio: 'inherit',
       env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
