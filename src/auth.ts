@@ -1,7 +1,9 @@
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { betterAuth } from 'better-auth/minimal';
+import { admin } from 'better-auth/plugins/admin';
 import { bearer } from 'better-auth/plugins/bearer';
 import { jwt } from 'better-auth/plugins/jwt';
+import { ADMIN_ROLE, IMPERSONATION_SESSION_SECONDS, USER_ROLE } from './admin/policy';
 import type { AppConfig } from './config';
 import { afterPasswordReset, credentialHooks, credentialRules, hashVerificationIdentifier } from './credentials';
 import type { Database } from './db/client';
@@ -136,17 +138,33 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource, sen
           // A number would be taken as an absolute `exp`; a span is relative to `iat`.
           expirationTime: `${TOKEN_LIFETIME_SECONDS}s`,
           // A deliberate, small claim set: backends get identity, not the user row.
-          definePayload: ({ user }) => ({
-            id: user.id,
-            email: user.email,
-            name: user.name,
-            emailVerified: user.emailVerified,
-          }),
+          // An impersonated session says so (RFC 8693's actor claim): `act.sub`
+          // is the admin acting as the user.
+          definePayload: ({ user, session }) => {
+            const impersonatedBy = (session as { impersonatedBy?: string | null }).impersonatedBy;
+            return {
+              id: user.id,
+              email: user.email,
+              name: user.name,
+              emailVerified: user.emailVerified,
+              ...(impersonatedBy ? { act: { sub: impersonatedBy } } : {}),
+            };
+          },
           sign: (payload, header) => signWithCurrentKey(keys, payload, header),
         },
       }),
       providerCallGuard(),
       credentialRules(db),
+      // Users, bans, roles and sessions for admins, at /api/auth/admin/*. Our
+      // guard, limits and schemas sit in front of it (src/admin/routes.ts, the
+      // route table); a ban deletes every session of the user and refuses new
+      // ones with 403 BANNED_USER.
+      admin({
+        adminRoles: [ADMIN_ROLE],
+        defaultRole: USER_ROLE,
+        impersonationSessionDuration: IMPERSONATION_SESSION_SECONDS,
+        bannedUserMessage: 'This account is banned. Contact support if you think this is a mistake.',
+      }),
     ],
   });
 }

@@ -126,6 +126,13 @@ const bindingsSchema = z.object({
       .default('false')
       .transform((value) => value === 'true'),
   ),
+  ADMIN_IMPERSONATION: z.preprocess(
+    unset,
+    z
+      .enum(['true', 'false'], { error: 'must be true or false' })
+      .default('false')
+      .transform((value) => value === 'true'),
+  ),
   RESEND_API_KEY: z.preprocess(
     unset,
     z
@@ -264,6 +271,8 @@ function toAppConfig(values: Bindings, problems: string[]) {
     passwordHash: values.PASSWORD_HASH_PARAMS ?? DEFAULT_PASSWORD_HASH_PARAMS,
     /** REQUIRE_EMAIL_VERIFICATION: no session until the email is verified, for every way in. */
     requireEmailVerification: values.REQUIRE_EMAIL_VERIFICATION,
+    /** ADMIN_IMPERSONATION: admins may open a session as another user (marked and audited); off by default. */
+    adminImpersonation: values.ADMIN_IMPERSONATION,
     /** RESEND_API_KEY and EMAIL_FROM: how verification and password-reset emails go out. */
     mail: readMailConfig(values, problems),
   };

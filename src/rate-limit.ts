@@ -167,6 +167,13 @@ export const RATE_LIMITS = {
     name: 'id-token-nonce',
     perIp: { limit: 30, windowSeconds: MINUTE },
   },
+  // Every admin endpoint shares one budget: an admin page makes a few calls
+  // per user it shows; a stolen admin session cannot page through everyone.
+  admin: {
+    name: 'admin',
+    perIp: { limit: 120, windowSeconds: MINUTE },
+    perAccount: { limit: 60, windowSeconds: MINUTE, keys: sessionCredentials },
+  },
   healthCheck: {
     name: 'health-db',
     perIp: { limit: 30, windowSeconds: MINUTE },

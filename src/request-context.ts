@@ -9,6 +9,9 @@ import { createMailer } from './mail/mailer';
 // middleware that puts it there. Modules that read it import this type; this
 // module imports none of them.
 
+/** A session and its user, as Better Auth reads them (with the admin plugin's fields). */
+export type SignedIn = NonNullable<Awaited<ReturnType<Auth['api']['getSession']>>>;
+
 /** The Hono environment of this app: bindings plus per-request variables. */
 export interface AppEnv {
   Bindings: Env;
@@ -24,6 +27,10 @@ export interface AppEnv {
     auth: Auth;
     /** The validated JSON body, on routes that validate one (src/input.ts). */
     body: Record<string, unknown> | undefined;
+    /** The validated query, on routes that validate one (src/input.ts). */
+    query: Record<string, unknown> | undefined;
+    /** The signed-in admin, on admin routes (src/admin/routes.ts). */
+    admin: SignedIn;
   };
 }
 

@@ -17,7 +17,7 @@ import type { AppEnv } from './request-context';
 type Json = Record<string, unknown>;
 
 /** The same answer with its JSON body rewritten; status and headers (Set-Cookie too) kept. */
-async function rewriteJson(response: Response, rewrite: (body: unknown) => unknown): Promise<Response> {
+export async function rewriteJson(response: Response, rewrite: (body: unknown) => unknown): Promise<Response> {
   if (!response.ok || !response.headers.get('content-type')?.includes('application/json')) return response;
   const body = rewrite(await response.json());
   const headers = new Headers(response.headers);
@@ -25,13 +25,14 @@ async function rewriteJson(response: Response, rewrite: (body: unknown) => unkno
   return new Response(JSON.stringify(body), { status: response.status, headers });
 }
 
-function withoutToken(item: unknown): unknown {
+export function withoutToken(item: unknown): unknown {
   if (typeof item !== 'object' || item === null) return item;
   const { token: _token, ...rest } = item as Json;
   return rest;
 }
 
-function sessionReadWithoutToken(body: unknown): unknown {
+/** `{ session, user }` (a session read, or a session an admin opened or left) without the session's token. */
+export function sessionReadWithoutToken(body: unknown): unknown {
   if (typeof body !== 'object' || body === null || !('session' in body)) return body;
   return { ...(body as Json), session: withoutToken((body as Json).session) };
 }

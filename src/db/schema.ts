@@ -1,9 +1,10 @@
 import { relations, sql } from 'drizzle-orm';
 import { boolean, index, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
-// Better Auth's core tables (better-auth 1.7) and the JWT plugin's `jwks`.
-// Column names match Better Auth's field names; ids are Better Auth's
-// generated strings, so every primary key is text.
+// Better Auth's core tables (better-auth 1.7) with the admin plugin's fields,
+// and the JWT plugin's `jwks`. Column names match Better
+// Auth's field names; ids are Better Auth's generated strings, so every
+// primary key of its tables is text.
 
 export const user = pgTable('user', {
   id: text('id').primaryKey(),
@@ -15,6 +16,13 @@ export const user = pgTable('user', {
   image: text('image'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  // The admin plugin's fields (src/admin/). Better Auth sets the role of
+  // each new user; the default gives users from before the plugin the same.
+  role: text('role').default('user'),
+  banned: boolean('banned').default(false),
+  banReason: text('ban_reason'),
+  // Null with banned: a ban without an end.
+  banExpires: timestamp('ban_expires', { withTimezone: true }),
 });
 
 export const session = pgTable(
@@ -31,6 +39,9 @@ export const session = pgTable(
     userId: text('user_id')
       .notNull()
       .references(() => user.id, { onDelete: 'cascade' }),
+    // The admin who opened this session as its user (impersonation); null for
+    // the user's own sessions.
+    impersonatedBy: text('impersonated_by'),
   },
   (table) => [
     // Every authenticated request looks its session up by token.
