@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Context, MiddlewareHandler } from 'hono';
+import { clientIp, ipv6Prefix, isIpv6 } from './client-address';
 import { sha256Hex } from './digest';
 import { AppError, ErrorCode } from './errors';
 import type { AppEnv } from './request-context';
@@ -180,33 +181,15 @@ export const RATE_LIMITS = {
   },
 } satisfies Record<string, RateLimitRule>;
 
-/** An IPv6 client controls its whole /64: that is one client. */
-function ipv6Network(ip: string): string {
-  const [head = '', tail = ''] = ip.split('::');
-  const headGroups = head ? head.split(':') : [];
-  const tailGroups = tail ? tail.split(':') : [];
-  const groups = ip.includes('::')
-    ? [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups]
-    : headGroups;
-  return `${groups
-    .slice(0, 4)
-    .map((group) => group.toLowerCase().replace(/^0+(?=.)/, ''))
-    .join(':')}::/64`;
-}
-
 /**
- * The client as Cloudflare saw it. Only cf-connecting-ip counts: the edge sets
- * it and clients cannot; X-Forwarded-For and friends are client-controlled.
- * Local development has no edge, so every local client shares one bucket.
+ * The client as Cloudflare saw it (src/client-address.ts); an IPv6 client
+ * controls its whole /64, so that is one client. Local development has no
+ * edge, so every local client shares one bucket.
  */
 export function clientNetwork(c: Context<AppEnv>): string {
-  const ip = c.req.header('cf-connecting-ip')?.trim();
+  const ip = clientIp(c.req.raw.headers);
   if (!ip) return 'local';
-  // An IPv4 client seen over IPv6 (::ffff:a.b.c.d) is that IPv4 client, not
-  // one member of a /64 that every such client would otherwise share.
-  const mapped = ip.match(/^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i)?.[1];
-  if (mapped) return mapped;
-  return ip.includes(':') ? ipv6Network(ip) : ip;
+  return isIpv6(ip) ? ipv6Prefix(ip, 4) : ip;
 }
 
 function keyFor(rule: string, scope: string, value: string): Promise<string> {
