@@ -11,9 +11,12 @@
 //   npm run admin:grant -- ada@example.com          .dev.vars, else npm run dev's database
 //
 // The change takes effect on the user's next request (roles are read with the
-// session, never cached); their sessions stay.
+// session, never cached); their sessions stay. It is audited as role_changed,
+// by the system.
 import { eq } from 'drizzle-orm';
 import { ADMIN_ROLE, RECENT_SIGN_IN_MS, USER_ROLE } from '../src/admin/policy.ts';
+import { SYSTEM_ACTOR } from '../src/audit/events.ts';
+import { insertAuditEvents } from '../src/audit/store.ts';
 import { user } from '../src/db/schema.ts';
 import { commandConfiguration, openCommandDatabase } from './lib/command-database.ts';
 import { log, redactedUrl } from './lib/local-config.ts';
@@ -48,7 +51,17 @@ async function main(): Promise<void> {
       log(`${email} is already ${role === ADMIN_ROLE ? 'an admin' : 'not an admin'}; nothing changed.`);
       return;
     }
-    await database.db.update(user).set({ role, updatedAt: new Date() }).where(eq(user.id, found.id));
+    await database.db.transaction(async (tx) => {
+      await tx.update(user).set({ role, updatedAt: new Date() }).where(eq(user.id, found.id));
+      await insertAuditEvents(tx, [
+        {
+          type: 'role_changed',
+          userId: found.id,
+          actor: SYSTEM_ACTOR,
+          detail: { role, previousRole: found.role, via: 'npm run admin:grant' },
+        },
+      ]);
+    });
     if (role === ADMIN_ROLE) {
       log(`${email} is an admin now (user ${found.id}).`);
       log(

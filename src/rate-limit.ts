@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Context, MiddlewareHandler } from 'hono';
+import { SYSTEM_ACTOR } from './audit/events';
 import { clientIp, ipv6Prefix, isIpv6 } from './client-address';
 import { sha256Hex } from './digest';
 import { AppError, ErrorCode } from './errors';
@@ -15,11 +16,15 @@ import type { AppEnv } from './request-context';
 interface Window {
   startedAt: number;
   count: number;
+  /** A request of this window was refused already. */
+  refused?: boolean;
 }
 
 export interface LimitDecision {
   allowed: boolean;
   retryAfterSeconds: number;
+  /** The first refusal of the window: the moment an account is locked. */
+  firstRefusal?: boolean;
 }
 
 export class RateLimiter extends DurableObject {
@@ -29,7 +34,11 @@ export class RateLimiter extends DurableObject {
     let window = await this.ctx.storage.get<Window>('window');
     if (!window || now >= window.startedAt + windowMs) window = { startedAt: now, count: 0 };
     const retryAfterSeconds = Math.max(1, Math.ceil((window.startedAt + windowMs - now) / 1000));
-    if (window.count >= limit) return { allowed: false, retryAfterSeconds };
+    if (window.count >= limit) {
+      if (window.refused) return { allowed: false, retryAfterSeconds };
+      await this.ctx.storage.put('window', { ...window, refused: true });
+      return { allowed: false, retryAfterSeconds, firstRefusal: true };
+    }
     window.count++;
     await this.ctx.storage.put('window', window);
     // Let an idle key's storage go once its window is over.
@@ -70,6 +79,12 @@ export interface RateLimitRule {
      * lock the account.
      */
     countOnly?: (status: number) => boolean;
+    /**
+     * For limits that lock an account (password checks): what the key names.
+     * The first refusal of each window is audited as `rate_limited`, once,
+     * however many requests the lock then turns away.
+     */
+    locks?: 'email' | 'user';
   };
 }
 
@@ -125,14 +140,20 @@ export const RATE_LIMITS = {
   signIn: {
     name: 'sign-in',
     perIp: { limit: 30, windowSeconds: MINUTE },
-    perAccount: { limit: 10, windowSeconds: 15 * MINUTE, keys: emailInBody, countOnly: wrongSignIn },
+    perAccount: { limit: 10, windowSeconds: 15 * MINUTE, keys: emailInBody, countOnly: wrongSignIn, locks: 'email' },
   },
   // Any endpoint that checks the password (or, later, a one-time code) of a
   // signed-in account: a stolen session must not become a password oracle.
   passwordCheck: {
     name: 'password-check',
     perIp: { limit: 30, windowSeconds: MINUTE },
-    perAccount: { limit: 10, windowSeconds: 15 * MINUTE, keys: signedInUser, countOnly: wrongPasswordCheck },
+    perAccount: {
+      limit: 10,
+      windowSeconds: 15 * MINUTE,
+      keys: signedInUser,
+      countOnly: wrongPasswordCheck,
+      locks: 'user',
+    },
   },
   signUp: {
     name: 'sign-up',
@@ -206,6 +227,13 @@ function logLimiterUnavailable(error: unknown): void {
   console.error(JSON.stringify({ level: 'error', event: 'rate_limiter_unavailable', error: (error as Error).name }));
 }
 
+/** An account just locked by its limit: audited with the request's other events (src/audit/log.ts). */
+function recordLock(c: Context<AppEnv>, limit: string, locks: 'email' | 'user' | undefined, key: string): void {
+  const event = { type: 'rate_limited', actor: SYSTEM_ACTOR, reason: limit } as const;
+  if (locks === 'email') c.var.audit.recordForEmail(key, event);
+  else if (locks === 'user') c.var.audit.record({ ...event, userId: key });
+}
+
 function refuse(retryAfterSeconds: number): AppError {
   return new AppError(429, ErrorCode.RATE_LIMITED, `Too many attempts; try again in ${retryAfterSeconds} seconds.`, {
     headers: { 'retry-after': String(retryAfterSeconds) },
@@ -231,11 +259,10 @@ export function rateLimit(rule: RateLimitRule): MiddlewareHandler<AppEnv> {
     if (!perIp.allowed) throw refuse(perIp.retryAfterSeconds);
 
     const account = rule.perAccount;
-    const limiters = account
-      ? await Promise.all(
-          (await account.keys(c)).map(async (value) => limiterFor(c, await keyFor(rule.name, 'account', value))),
-        )
-      : [];
+    const accountKeys = account ? await account.keys(c) : [];
+    const limiters = await Promise.all(
+      accountKeys.map(async (value) => limiterFor(c, await keyFor(rule.name, 'account', value))),
+    );
     if (account) {
       const windowMs = account.windowSeconds * 1000;
       const decisions = await Promise.all(limiters.map((limiter) => limiter.attempt(account.limit, windowMs))).catch(
@@ -245,7 +272,12 @@ export function rateLimit(rule: RateLimitRule): MiddlewareHandler<AppEnv> {
         },
       );
       const refused = decisions.filter((decision) => !decision.allowed);
-      if (refused.length > 0) throw refuse(Math.max(...refused.map((decision) => decision.retryAfterSeconds)));
+      if (refused.length > 0) {
+        decisions.forEach((decision, index) => {
+          if (decision.firstRefusal) recordLock(c, rule.name, account.locks, accountKeys[index] as string);
+        });
+        throw refuse(Math.max(...refused.map((decision) => decision.retryAfterSeconds)));
+      }
     }
 
     await next();

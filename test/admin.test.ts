@@ -6,6 +6,8 @@ import { eq } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RECENT_SIGN_IN_MS } from '../src/admin/policy';
+import { NO_REQUEST } from '../src/audit/events';
+import { createAuditLog } from '../src/audit/log';
 import { createAuth } from '../src/auth';
 import { AUTH_ROUTES, DISABLED_AUTH_PATHS } from '../src/auth-routes';
 import { readConfig } from '../src/config';
@@ -139,7 +141,13 @@ describe('who may call the admin API', () => {
   it('serves every endpoint of Better Auth’s admin plugin through the guard, or not at all', () => {
     const config = readConfig(workerEnv);
     const { db } = createDb(config.database);
-    const auth = createAuth(config, db, keySourceFor(config, { waitUntil: () => {} }), () => {});
+    const auth = createAuth(
+      config,
+      db,
+      keySourceFor(config, { waitUntil: () => {} }),
+      () => {},
+      createAuditLog(db, NO_REQUEST),
+    );
     const adminPaths = (Object.values(auth.api) as Array<{ path?: string }>)
       .map((endpoint) => endpoint.path)
       .filter((path): path is string => Boolean(path?.startsWith('/admin/')));

@@ -4,7 +4,7 @@ import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 import { expect } from 'vitest';
 import { readConfig } from '../src/config';
 import { createDb } from '../src/db/client';
-import { account, session, user, verification } from '../src/db/schema';
+import { account, auditEvent, session, user, verification } from '../src/db/schema';
 import { app } from '../src/index';
 import { TEST_AUTH_URL } from './setup/constants';
 
@@ -128,9 +128,10 @@ export function countUsersWithEmail(email: string): Promise<number> {
 }
 
 /**
- * Row counts and latest updates of every table Better Auth writes: equal
- * before and after a request means the request wrote nothing. Valid while
- * test files run one at a time (vitest.config.ts).
+ * Row counts and latest updates of every table a request writes (Better
+ * Auth's and the audit log): equal before and after a request means the
+ * request wrote nothing. Valid while test files run one at a time
+ * (vitest.config.ts).
  */
 export function databaseFingerprint(): Promise<string> {
   return withDb(async (db) => {
@@ -139,7 +140,10 @@ export function databaseFingerprint(): Promise<string> {
         db.select({ rows: sql<number>`count(*)::int`, latest: sql<string>`max(${table.updatedAt})::text` }).from(table),
       ),
     );
-    return JSON.stringify(parts);
+    const audit = await db
+      .select({ rows: sql<number>`count(*)::int`, latest: sql<string>`max(${auditEvent.id})::text` })
+      .from(auditEvent);
+    return JSON.stringify([...parts, audit]);
   });
 }
 

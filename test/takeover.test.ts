@@ -4,6 +4,8 @@
 import { env as workerEnv } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NO_REQUEST } from '../src/audit/events';
+import { createAuditLog } from '../src/audit/log';
 import { createAuth } from '../src/auth';
 import { AUTH_ROUTES, DISABLED_AUTH_PATHS } from '../src/auth-routes';
 import { readConfig } from '../src/config';
@@ -94,7 +96,13 @@ const NOT_GUESSABLE = new Set(['/callback/:id']);
 function passwordCheckingEndpoints() {
   const config = readConfig({ ...workerEnv, ...providers.env } as Env);
   const { db } = createDb(config.database);
-  const auth = createAuth(config, db, keySourceFor(config, { waitUntil: () => {} }), () => {});
+  const auth = createAuth(
+    config,
+    db,
+    keySourceFor(config, { waitUntil: () => {} }),
+    () => {},
+    createAuditLog(db, NO_REQUEST),
+  );
   const found: Array<{ path: string; fields: string[] }> = [];
   for (const endpoint of Object.values(auth.api) as Array<{ path?: string; options?: Record<string, unknown> }>) {
     const options = endpoint.options as { metadata?: { SERVER_ONLY?: boolean }; body?: unknown } | undefined;

@@ -1,10 +1,10 @@
 import { eq, gt } from 'drizzle-orm';
 import type { MiddlewareHandler } from 'hono';
 import { session, user } from '../db/schema';
-import { AppError, databaseUnavailable, ErrorCode } from '../errors';
+import { AppError, ErrorCode } from '../errors';
 import { forwardToAuth } from '../middleware';
 import type { AppEnv } from '../request-context';
-import { rewriteJson, sessionReadWithoutToken, withoutToken } from '../sessions';
+import { requireSignedIn, rewriteJson, sessionReadWithoutToken, withoutToken } from '../sessions';
 import { isAdmin, RECENT_SIGN_IN_MS } from './policy';
 
 // What we add to Better Auth's admin plugin (its endpoints stay at their
@@ -17,9 +17,7 @@ type AppHandler = MiddlewareHandler<AppEnv>;
 
 /** Signed in, as an admin: 401 or 403 otherwise. The session is `c.var.admin` from here on. */
 export const requireAdmin: AppHandler = async function requireAdmin(c, next) {
-  const signedIn = await c.var.auth.api.getSession({ headers: c.req.raw.headers, query: { disableRefresh: true } });
-  if (c.var.failedToReachDatabase()) throw databaseUnavailable();
-  if (!signedIn) throw new AppError(401, ErrorCode.UNAUTHORIZED, 'Sign in first.');
+  const signedIn = await requireSignedIn(c, { disableRefresh: true });
   if (!isAdmin(signedIn.user)) throw new AppError(403, ErrorCode.NOT_ADMIN, 'Only admins may do this.');
   c.set('admin', signedIn);
   await next();

@@ -62,8 +62,8 @@ describe('against a database URL (production)', () => {
   });
   afterAll(() => database.stop());
 
-  it('grants, says when nothing changes, revokes', async () => {
-    await addUser(database.url, 'ada@example.com');
+  it('grants, says when nothing changes, revokes; each change audited as role_changed by the system', async () => {
+    const id = await addUser(database.url, 'ada@example.com');
     const env = { DATABASE_URL: database.url };
 
     const granted = await adminGrant(['Ada@Example.com'], env);
@@ -80,6 +80,26 @@ describe('against a database URL (production)', () => {
     const revoked = await adminGrant(['--revoke', 'ada@example.com'], env);
     expect(revoked.code).toBe(0);
     expect(await roleOf(database.url, 'ada@example.com')).toBe('user');
+
+    const events = await query<{ type: string; actor_type: string; actor_id: string | null; detail: object }>(
+      database.url,
+      `select type, actor_type, actor_id, detail from audit_event where user_id = $1 order by id`,
+      [id],
+    );
+    expect(events).toEqual([
+      {
+        type: 'role_changed',
+        actor_type: 'system',
+        actor_id: null,
+        detail: { role: 'admin', previousRole: 'user', via: 'npm run admin:grant' },
+      },
+      {
+        type: 'role_changed',
+        actor_type: 'system',
+        actor_id: null,
+        detail: { role: 'user', previousRole: 'admin', via: 'npm run admin:grant' },
+      },
+    ]);
   });
 
   it.each([
