@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import { eventRoutes } from './audit/routes';
 import { mountAuthRoutes } from './auth-routes';
 import { readConfig } from './config';
 import { createDb, isDatabaseUnavailable } from './db/client';
@@ -66,6 +67,9 @@ export function createApp() {
       session: { id: session.id, expiresAt: session.expiresAt },
     });
   });
+
+  // The audit log: a user's own events, and anyone's for admins.
+  app.route('/', eventRoutes);
 
   // Every /api/auth route, from one table: schema → limits → handler.
   mountAuthRoutes(app);

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { ROLES } from './admin/policy';
+import { AUDIT_EVENT_TYPES } from './audit/events';
 import { AppError, ErrorCode } from './errors';
 import {
   DEFAULT_PAGE_SIZE,
@@ -184,6 +185,25 @@ export const listUsersQuery = z.object({
 
 /** GET /api/auth/admin/get-user?id= */
 export const getUserQuery = z.object({ id });
+
+/** An event id from a page's `nextCursor`: the next page has the events before it. */
+const before = z.coerce
+  .number({ error: 'must be an event id (a nextCursor)' })
+  .int('must be an event id (a nextCursor)')
+  .positive('must be an event id (a nextCursor)')
+  .max(Number.MAX_SAFE_INTEGER)
+  .optional();
+
+/** GET /api/me/events */
+export const myEventsQuery = z.object({ before, limit: pageSize });
+
+/** GET /api/admin/events: anyone's events, by user and type. */
+export const adminEventsQuery = z.object({
+  userId: id.optional(),
+  type: z.enum(AUDIT_EVENT_TYPES, { error: 'must be an event type (docs/operations.md)' }).optional(),
+  before,
+  limit: pageSize,
+});
 
 /**
  * The query of GET /api/auth/sign-in/:provider. Where these URLs may point

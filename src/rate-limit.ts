@@ -196,6 +196,12 @@ export const RATE_LIMITS = {
     perIp: { limit: 120, windowSeconds: MINUTE },
     perAccount: { limit: 60, windowSeconds: MINUTE, keys: sessionCredentials },
   },
+  // A user's own security events: a page of them per visit to the account page.
+  events: {
+    name: 'events',
+    perIp: { limit: 60, windowSeconds: MINUTE },
+    perAccount: { limit: 30, windowSeconds: MINUTE, keys: sessionCredentials },
+  },
   healthCheck: {
     name: 'health-db',
     perIp: { limit: 30, windowSeconds: MINUTE },

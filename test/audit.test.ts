@@ -487,6 +487,101 @@ describe('what is kept about the client', () => {
   });
 });
 
+describe('GET /api/me/events', () => {
+  it('gives the signed-in user their own events, newest first, a page at a time', async () => {
+    const person = await signUp();
+    for (let index = 0; index < 3; index++) await signIn(person);
+    await signIn(person, 'not the password');
+    const stranger = await signUp();
+
+    const first = await callWorker('/api/me/events?limit=2', { headers: { cookie: person.cookie } });
+    expect(first.status).toBe(200);
+    expect(first.headers.get('cache-control')).toBe('no-store');
+    const page1 = (await first.json()) as { events: Array<Record<string, unknown>>; nextCursor: string };
+    expect(page1.events.map((event) => event.type)).toEqual(['sign_in_failed', 'sign_in']);
+    expect(page1.events[0]).toEqual({
+      id: expect.any(String),
+      type: 'sign_in_failed',
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      method: 'email',
+      reason: 'invalid_password',
+      network: expect.stringMatching(/^10\.\d+\.\d+\.0\/24$/),
+    });
+
+    const rest = await callWorker(`/api/me/events?before=${page1.nextCursor}&limit=10`, {
+      headers: { cookie: person.cookie },
+    });
+    const page2 = (await rest.json()) as { events: Array<{ type: string }>; nextCursor: string | null };
+    expect(page2.events.map((event) => event.type)).toEqual(['sign_in', 'sign_in', 'sign_up']);
+    expect(page2.nextCursor).toBeNull();
+    // Only their own.
+    const ids = [...page1.events, ...page2.events].map((event) => (event as { id: string }).id);
+    const strangers = (await eventsOf(stranger.id)).map((event) => String(event.id));
+    expect(ids.filter((id) => strangers.includes(id))).toEqual([]);
+  });
+
+  it('answers 401 without a session and 400 for a bad cursor or page size', async () => {
+    expect((await callWorker('/api/me/events')).status).toBe(401);
+    const person = await signUp();
+    for (const query of ['before=abc', 'before=-1', 'before=1.5', 'limit=0', 'limit=101']) {
+      const response = await callWorker(`/api/me/events?${query}`, { headers: { cookie: person.cookie } });
+      expect(response.status, query).toBe(400);
+      expect(((await response.json()) as { code: string }).code).toBe('VALIDATION_ERROR');
+    }
+  });
+
+  it('is rate limited per session', async () => {
+    const person = await signUp();
+    const { limit } = RATE_LIMITS.events.perAccount;
+    for (let attempt = 0; attempt < limit; attempt++) {
+      expect((await callWorker('/api/me/events', { headers: { cookie: person.cookie } })).status).toBe(200);
+    }
+    expect((await callWorker('/api/me/events', { headers: { cookie: person.cookie } })).status).toBe(429);
+  });
+});
+
+describe('GET /api/admin/events', () => {
+  it('answers 403 NOT_ADMIN to a user and 401 to nobody', async () => {
+    const person = await signUp();
+    const asUser = await callWorker(`/api/admin/events?userId=${person.id}`, { headers: { cookie: person.cookie } });
+    expect(asUser.status).toBe(403);
+    expect(((await asUser.json()) as { code: string }).code).toBe('NOT_ADMIN');
+    expect((await callWorker('/api/admin/events')).status).toBe(401);
+  });
+
+  it('gives an admin anyone’s events with the actor, filtered by user and type, paged', async () => {
+    const admin = await signUpAdmin();
+    const person = await signUp();
+    await signIn(person);
+    await postJson('/api/auth/admin/ban-user', { userId: person.id, banReason: 'Testing' }, { cookie: admin.cookie });
+    const read = (query: string) =>
+      callWorker(`/api/admin/events?${query}`, { headers: { cookie: admin.cookie } }).then(
+        async (response) =>
+          (await response.json()) as { events: Array<Record<string, unknown>>; nextCursor: string | null },
+      );
+
+    const all = await read(`userId=${person.id}`);
+    expect(all.events.map((event) => event.type)).toEqual(['user_banned', 'sign_in', 'sign_up']);
+    expect(all.events[0]).toMatchObject({
+      userId: person.id,
+      actor: { type: 'admin', id: admin.id },
+      detail: { banReason: 'Testing', banExpires: null },
+      requestId: expect.any(String),
+    });
+    expect(all.events[1]).toMatchObject({ actor: { type: 'user', id: person.id }, method: 'email' });
+
+    const bans = await read('type=user_banned&limit=1');
+    expect(bans.events).toHaveLength(1);
+    expect(bans.events[0]).toMatchObject({ type: 'user_banned', userId: person.id });
+    expect(bans.nextCursor).toEqual(expect.any(String));
+    const older = await read(`type=user_banned&limit=100&before=${bans.nextCursor}`);
+    expect(older.events.every((event) => event.type === 'user_banned' && event.id !== bans.events[0]?.id)).toBe(true);
+
+    const unknownType = await callWorker('/api/admin/events?type=everything', { headers: { cookie: admin.cookie } });
+    expect(unknownType.status).toBe(400);
+  });
+});
+
 describe('the table is append-only', () => {
   it('refuses to change or truncate events; retention may delete them', async () => {
     const person = await signUp();
