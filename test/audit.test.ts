@@ -398,7 +398,7 @@ describe('each event is written once, with the right actor', () => {
 });
 
 describe('the hot paths write nothing', () => {
-  it('a session read and a token each run one statement and write no event; a sign-in adds one statement', async () => {
+  it('a session read and a token each run one statement and write no event; a sign-in or sign-up adds one', async () => {
     const person = await signUp();
     await tokenFor(person); // the isolate's signing key is loaded now
     const events = await totalEvents();
@@ -417,6 +417,13 @@ describe('the hot paths write nothing', () => {
     expect((await signIn(person)).status).toBe(200);
     expect(databaseWork().queries - before.queries).toBe(4);
     expect(await totalEvents()).toBe(events + 1);
+
+    // A sign-up: its transaction (BEGIN, the address check, the user, the
+    // password, the ban check, the session, COMMIT), then its one event.
+    const beforeSignUp = databaseWork();
+    await signUp();
+    expect(databaseWork().queries - beforeSignUp.queries).toBe(8);
+    expect(await totalEvents()).toBe(events + 2);
   });
 
   it('writes the events after the answer: a database lost then costs the event, which is logged', async () => {
