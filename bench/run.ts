@@ -18,6 +18,7 @@
 // 10 requests and signs in to its own accounts, so no rate limit is reached.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -213,6 +214,18 @@ async function stopServer(server: ChildProcess): Promise<void> {
   } catch {}
 }
 
+/** A port nothing listens on now: wrangler's DevTools inspector would otherwise take 9229, or fail if it is taken. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 async function benchTarget(
   target: Target,
   databaseUrl: string,
@@ -254,6 +267,8 @@ async function benchTarget(
       '--persist-to',
       path.join(scratch, `${target}-state`),
       '--show-interactive-dev-session=false',
+      '--inspector-port',
+      String(await freePort()),
     ],
     {
       cwd: ROOT,

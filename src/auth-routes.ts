@@ -18,6 +18,7 @@ import {
   checkJsonBody,
   getUserQuery,
   idTokenNonceBody,
+  linkSocialBody,
   listUsersQuery,
   passwordResetBody,
   passwordResetRequestBody,
@@ -96,6 +97,15 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
     handlers: [checkIdTokenSignIn, betterAuth],
   },
   { method: 'GET', path: '/sign-in/:provider', limit: RATE_LIMITS.providerSignIn, handlers: [socialSignInRedirect] },
+  // Better Auth links an id_token here with no nonce and no account policy:
+  // the same switch and single-use nonce as an id_token sign-in apply.
+  {
+    method: 'POST',
+    path: '/link-social',
+    body: linkSocialBody,
+    limit: RATE_LIMITS.providerSignIn,
+    handlers: [checkIdTokenSignIn, betterAuth],
+  },
   {
     method: 'POST',
     path: '/id-token-nonce',

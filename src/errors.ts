@@ -54,14 +54,26 @@ export class AppError extends Error {
   }
 }
 
-/** Seconds a client should wait before retrying after a database fault. */
-const DATABASE_RETRY_AFTER_SECONDS = 5;
+/**
+ * Seconds a client should wait before retrying a 503 (database or signing keys
+ * unavailable): short outages pass, and a recovering database is not hammered.
+ */
+const RETRY_AFTER_SECONDS = 5;
+
+function unavailable(code: ErrorCode, message: string, cause: unknown): AppError {
+  return new AppError(503, code, message, { cause, headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } });
+}
 
 export function databaseUnavailable(cause?: unknown): AppError {
-  return new AppError(503, ErrorCode.DATABASE_UNAVAILABLE, 'The database is unavailable; try again shortly.', {
+  return unavailable(ErrorCode.DATABASE_UNAVAILABLE, 'The database is unavailable; try again shortly.', cause);
+}
+
+export function keysUnavailable(cause?: unknown): AppError {
+  return unavailable(
+    ErrorCode.KEYS_UNAVAILABLE,
+    'The signing keys cannot be read right now; try again shortly.',
     cause,
-    headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) },
-  });
+  );
 }
 
 function jsonError(status: number, code: string, message: string, requestId: string, headers?: HeadersInit): Response {

@@ -114,6 +114,12 @@ export const socialSignInBody = z.looseObject({
   newUserCallbackURL: callbackURL,
 });
 
+/**
+ * POST /api/auth/link-social: the signed-in user adds a provider. With an
+ * `idToken` it is checked like an id_token sign-in (src/oauth/id-token-sign-in.ts).
+ */
+export const linkSocialBody = socialSignInBody;
+
 /** POST /api/auth/id-token-nonce: a nonce for one native-app sign-in with this provider. */
 export const idTokenNonceBody = z.object({
   provider: z.string({ error: 'must be a string' }).min(1, 'is required').max(64, 'must be at most 64 characters'),
@@ -281,6 +287,9 @@ export function validateJsonBody(schema: z.ZodType<Record<string, unknown>>): Mi
     if (!parsed.success) {
       throw new AppError(400, ErrorCode.VALIDATION_ERROR, describeIssues(parsed.error));
     }
+    // Fields a loose schema passes on to Better Auth keep the generic bounds.
+    const problem = findBadString(parsed.data, '', 0);
+    if (problem) throw new AppError(400, ErrorCode.VALIDATION_ERROR, problem);
     c.set('body', parsed.data);
     replaceBody(c, parsed.data);
     await next();

@@ -1,22 +1,16 @@
 // The admin API (Better Auth's admin plugin at /api/auth/admin/*, behind our
 // guard): who may call it, what a ban does at once, the recent sign-in that
 // role and ban changes need, and reads that show session ids, never tokens.
-import { env as workerEnv } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RECENT_SIGN_IN_MS } from '../src/admin/policy';
-import { NO_REQUEST } from '../src/audit/events';
-import { createAuditLog } from '../src/audit/log';
-import { createAuth } from '../src/auth';
 import { AUTH_ROUTES, DISABLED_AUTH_PATHS } from '../src/auth-routes';
-import { readConfig } from '../src/config';
-import { createDb } from '../src/db/client';
 import { session, user as userTable } from '../src/db/schema';
-import { keySourceFor } from '../src/jwt/keys';
 import { MAX_PAGE_SIZE } from '../src/limits';
 import { type FakeProviders, installFakeProviders } from './fakes/oauth-providers';
 import {
+  betterAuthFor,
   callWorker,
   cookiesFrom,
   type EnvOverrides,
@@ -139,15 +133,7 @@ describe('who may call the admin API', () => {
   });
 
   it('serves every endpoint of Better Auth’s admin plugin through the guard, or not at all', () => {
-    const config = readConfig(workerEnv);
-    const { db } = createDb(config.database);
-    const auth = createAuth(
-      config,
-      db,
-      keySourceFor(config, { waitUntil: () => {} }),
-      () => {},
-      createAuditLog(db, NO_REQUEST),
-    );
+    const auth = betterAuthFor();
     const adminPaths = (Object.values(auth.api) as Array<{ path?: string }>)
       .map((endpoint) => endpoint.path)
       .filter((path): path is string => Boolean(path?.startsWith('/admin/')));

@@ -438,7 +438,7 @@ describe('the hot paths write nothing', () => {
         person,
         person.password,
         {},
-        { DATABASE_WS_PROXY: inject('dropAtQueryProxies')[3] },
+        { DATABASE_URL: inject('dropAtQueryDatabaseUrls')[3] },
       );
       expect(response.status).toBe(200);
       const requestId = response.headers.get('x-request-id');

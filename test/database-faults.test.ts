@@ -13,20 +13,18 @@ import {
   withDb,
 } from './helpers';
 
-const faults = inject('faultProxies');
+const faults = inject('faultDatabaseUrls');
 
-const FAULTS: Array<{ name: string; overrides: EnvOverrides; signUp?: false }> = [
-  // Sign-up is left out here: it opens a transaction, and when its WebSocket
-  // cannot connect at all, workerd reports the (handled) socket failure as an
-  // uncaught error, which the test runner charges to the test even though the
-  // request answers 503 and writes nothing. The other faults cover sign-up.
-  { name: 'nothing listens on the port', overrides: { DATABASE_WS_PROXY: '127.0.0.1:1' }, signUp: false },
-  { name: 'the database refuses new connections', overrides: { DATABASE_WS_PROXY: faults['refuse-connections'] } },
-  { name: 'the connection drops mid-query', overrides: { DATABASE_WS_PROXY: faults['drop-mid-query'] } },
-  { name: 'the database never answers', overrides: { DATABASE_WS_PROXY: faults['never-answer'] } },
+// Each fault is a DATABASE_URL leading to a database that fails in that way
+// (test/setup/fault-proxies.ts), whatever the driver does to reach it.
+const FAULTS: Array<{ name: string; overrides: EnvOverrides }> = [
+  { name: 'nothing listens on the port', overrides: { DATABASE_URL: faults['nothing-listens'] } },
+  { name: 'the database refuses new connections', overrides: { DATABASE_URL: faults['refuse-connections'] } },
+  { name: 'the connection drops mid-query', overrides: { DATABASE_URL: faults['drop-mid-query'] } },
+  { name: 'the database never answers', overrides: { DATABASE_URL: faults['never-answer'] } },
   {
     name: 'the database stops answering after the startup',
-    overrides: { DATABASE_WS_PROXY: faults['stall-after-startup'] },
+    overrides: { DATABASE_URL: faults['stall-after-startup'] },
   },
 ];
 
@@ -39,7 +37,7 @@ async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number
   return { result, ms: performance.now() - started };
 }
 
-describe.each(FAULTS)('when $name', ({ overrides, signUp: coversSignUp }) => {
+describe.each(FAULTS)('when $name', ({ overrides }) => {
   it('sign-in answers 503 DATABASE_UNAVAILABLE within the bound, with Retry-After', async () => {
     const { result: response, ms } = await timed(() =>
       postJson('/api/auth/sign-in/email', { email: uniqueEmail(), password: 'whatever it is' }, {}, overrides),
@@ -50,20 +48,17 @@ describe.each(FAULTS)('when $name', ({ overrides, signUp: coversSignUp }) => {
     expect(ms).toBeLessThan(BOUND_MS);
   });
 
-  it.skipIf(coversSignUp === false)(
-    'sign-up answers 503 and writes nothing; the same request succeeds once the database is back',
-    async () => {
-      const email = uniqueEmail('fault');
-      const body = { email, password: 'a good long password', name: 'Faulty' };
-      const during = await postJson('/api/auth/sign-up/email', body, {}, overrides);
-      expect(during.status).toBe(503);
-      expect(await countUsersWithEmail(email)).toBe(0);
+  it('sign-up answers 503 and writes nothing; the same request succeeds once the database is back', async () => {
+    const email = uniqueEmail('fault');
+    const body = { email, password: 'a good long password', name: 'Faulty' };
+    const during = await postJson('/api/auth/sign-up/email', body, {}, overrides);
+    expect(during.status).toBe(503);
+    expect(await countUsersWithEmail(email)).toBe(0);
 
-      const after = await postJson('/api/auth/sign-up/email', body);
-      expect(after.status).toBe(200);
-      expect(await countUsersWithEmail(email)).toBe(1);
-    },
-  );
+    const after = await postJson('/api/auth/sign-up/email', body);
+    expect(after.status).toBe(200);
+    expect(await countUsersWithEmail(email)).toBe(1);
+  });
 
   it('session reads answer 503, /health keeps answering, /health/db reports it and recovers', async () => {
     const user = await signUp();
@@ -148,13 +143,13 @@ describe.skipIf(refusing === null)('refusals by a PostgreSQL server (skipped on 
 });
 
 describe('a connection lost partway through sign-up', () => {
-  it.each(inject('dropAtQueryProxies').map((proxy, index) => ({ query: index + 1, proxy })))(
+  it.each(inject('dropAtQueryDatabaseUrls').map((databaseUrl, index) => ({ query: index + 1, databaseUrl })))(
     'at query $query leaves either a whole account or nothing',
-    async ({ proxy }) => {
+    async ({ databaseUrl }) => {
       const email = uniqueEmail('atomic');
       const body = { email, password: 'a good long password', name: 'Atomic' };
       const before = await databaseFingerprint();
-      const during = await postJson('/api/auth/sign-up/email', body, {}, { DATABASE_WS_PROXY: proxy });
+      const during = await postJson('/api/auth/sign-up/email', body, {}, { DATABASE_URL: databaseUrl });
       if (during.status === 503) {
         expect(await databaseFingerprint()).toBe(before);
         const again = await postJson('/api/auth/sign-up/email', body);

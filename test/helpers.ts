@@ -1,12 +1,17 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { eq, sql } from 'drizzle-orm';
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
-import { expect } from 'vitest';
+import { expect, inject } from 'vitest';
+import { NO_REQUEST } from '../src/audit/events';
+import { createAuditLog } from '../src/audit/log';
+import { createAuth } from '../src/auth';
 import { readConfig } from '../src/config';
 import { createDb } from '../src/db/client';
 import { account, auditEvent, session, user, verification } from '../src/db/schema';
 import { app } from '../src/index';
+import { keySourceFor } from '../src/jwt/keys';
 import { TEST_AUTH_URL } from './setup/constants';
+import type { DatabaseFault } from './setup/fault-proxies';
 
 export { TEST_AUTH_URL };
 
@@ -59,6 +64,26 @@ async function startApp(
   const ctx = createExecutionContext();
   const response = await instance.fetch(request, { ...env, ...overrides } as Env, ctx);
   return { response, background: waitOnExecutionContext(ctx) };
+}
+
+async function routeSwitchableDatabase(destination: DatabaseFault | 'database'): Promise<void> {
+  const response = await fetch(`${inject('switchableDatabase').control}/route`, { method: 'PUT', body: destination });
+  if (response.status !== 204) throw new Error(`switchable database route: ${await response.text()}`);
+}
+
+/**
+ * Runs `work` while new connections to inject('switchableDatabase').url meet
+ * `fault` (test/setup/fault-proxies.ts): the database an isolate already read
+ * from fails under the same DATABASE_URL. They reach the database again
+ * afterwards, whatever happens.
+ */
+export async function withDatabaseFault<T>(fault: DatabaseFault, work: () => Promise<T>): Promise<T> {
+  await routeSwitchableDatabase(fault);
+  try {
+    return await work();
+  } finally {
+    await routeSwitchableDatabase('database');
+  }
 }
 
 export function postJson(path: string, body: unknown, headers: HeadersInit = {}, overrides?: EnvOverrides) {
@@ -168,4 +193,21 @@ export function verifyWithJwks(jwks: JSONWebKeySet, token: string, audience = TE
     audience,
     algorithms: ['EdDSA', 'RS256'],
   });
+}
+
+/**
+ * The Better Auth instance a request with these bindings would get, for tests
+ * that walk its endpoint list (what this configuration and these plugins
+ * serve). It sends no email and records no events.
+ */
+export function betterAuthFor(overrides: EnvOverrides = {}) {
+  const config = readConfig({ ...env, ...overrides } as Env);
+  const { db } = createDb(config.database);
+  return createAuth(
+    config,
+    db,
+    keySourceFor(config, { waitUntil: () => {} }),
+    () => {},
+    createAuditLog(db, NO_REQUEST),
+  );
 }

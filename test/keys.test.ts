@@ -1,12 +1,13 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
 import { symmetricDecrypt } from 'better-auth/crypto';
+import { eq } from 'drizzle-orm';
 import { decodeProtectedHeader } from 'jose';
 import { afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { readConfig } from '../src/config';
 import { createDb, databaseWork } from '../src/db/client';
 import { jwks } from '../src/db/schema';
 import worker from '../src/index';
-import { forgetKeySnapshots, getKeySnapshot, keyRefreshes } from '../src/jwt/key-cache';
+import { forgetKeySnapshots, getPublicKeySnapshot, keyRefreshes } from '../src/jwt/key-cache';
 import { privateKeyDecryptions } from '../src/jwt/key-crypto';
 import { keyState, readKeys, rotateSigningKeys, type StoredKey } from '../src/jwt/key-store';
 import { keySourceFor } from '../src/jwt/keys';
@@ -30,11 +31,16 @@ import {
   type TestUser,
   tokenFor,
   verifyWithJwks,
+  withDatabaseFault,
   withDb,
 } from './helpers';
 import { TEST_SECRET } from './setup/constants';
 
-const UNREACHABLE_DATABASE: EnvOverrides = { DATABASE_WS_PROXY: '127.0.0.1:1' };
+const UNREACHABLE_DATABASE: EnvOverrides = { DATABASE_URL: inject('faultDatabaseUrls')['nothing-listens'] };
+// The isolate keeps its key copies per DATABASE_URL: tests of a copy outliving
+// its database read it through this route, then fail the route with
+// withDatabaseFault.
+const SWITCHABLE_DATABASE: EnvOverrides = { DATABASE_URL: inject('switchableDatabase').url };
 
 const keys = () => withDb((db) => readKeys(db));
 const keyIn = async (state: ReturnType<typeof keyState>) => (await keys()).find((key) => keyState(key) === state);
@@ -108,9 +114,10 @@ describe('GET /api/auth/jwks', () => {
   });
 
   it('keeps serving while the database is unreachable', async () => {
-    const { jwks } = await fetchJwks();
     await caches.default.delete(`${TEST_AUTH_URL}/api/auth/jwks`);
-    const during = await fetchJwks('/api/auth/jwks', UNREACHABLE_DATABASE);
+    const { jwks } = await fetchJwks('/api/auth/jwks', SWITCHABLE_DATABASE);
+    await caches.default.delete(`${TEST_AUTH_URL}/api/auth/jwks`);
+    const during = await withDatabaseFault('nothing-listens', () => fetchJwks('/api/auth/jwks', SWITCHABLE_DATABASE));
     expect(during.jwks).toEqual(jwks);
   });
 
@@ -137,35 +144,33 @@ describe('GET /api/auth/jwks', () => {
   });
 
   it('serves an expired isolate copy at once when the database is down, and refreshes in the background', async () => {
-    const config = readConfig({ ...env, ...UNREACHABLE_DATABASE } as Env);
+    const config = readConfig({ ...env, ...SWITCHABLE_DATABASE } as Env);
+    const fresh = await getPublicKeySnapshot(keySourceFor(config, { waitUntil: () => {} }));
+    const later = fresh.loadedAt + ISOLATE_KEY_CACHE_MS + 1;
     const background: Promise<unknown>[] = [];
     const source = keySourceFor(config, { waitUntil: (work) => void background.push(work) });
-    const fresh = await getKeySnapshot(keySourceFor(readConfig(env), { waitUntil: () => {} }));
-    const later = fresh.loadedAt + ISOLATE_KEY_CACHE_MS + 1;
-    const stale = await getKeySnapshot(source, later);
-    expect(stale).toBe(fresh);
-    expect(background.length).toBeGreaterThan(0);
-    await Promise.allSettled(background); // the refresh fails against the dead port, and is only logged
-    expect(await getKeySnapshot(source)).toBe(fresh);
+    await withDatabaseFault('nothing-listens', async () => {
+      const stale = await getPublicKeySnapshot(source, later);
+      expect(stale).toBe(fresh);
+      expect(background.length).toBeGreaterThan(0);
+      await Promise.allSettled(background); // the refresh fails, and is only logged
+      expect(await getPublicKeySnapshot(source)).toBe(fresh);
+    });
   });
 });
 
 describe('the isolate copy past its stale limit', () => {
   it('is not served: the database must answer', async () => {
-    const config = readConfig({ ...env, ...UNREACHABLE_DATABASE } as Env);
+    const config = readConfig({ ...env, ...SWITCHABLE_DATABASE } as Env);
     const source = keySourceFor(config, { waitUntil: () => {} });
     forgetKeySnapshots();
-    const fresh = await getKeySnapshot(keySourceFor(readConfig(env), { waitUntil: () => {} }));
+    const fresh = await getPublicKeySnapshot(source);
     const tooOld = fresh.loadedAt + ISOLATE_KEY_CACHE_MS + ISOLATE_KEY_STALE_LIMIT_MS;
-    await expect(getKeySnapshot(source, tooOld)).rejects.toThrow();
+    await withDatabaseFault('nothing-listens', () => expect(getPublicKeySnapshot(source, tooOld)).rejects.toThrow());
   });
 });
 
 describe('the signing key copy in an isolate', () => {
-  const faults = inject('faultProxies');
-  const KEY_READS_FAIL: EnvOverrides = { DATABASE_WS_PROXY: faults['drop-key-reads'] };
-  const KEY_READS_HANG: EnvOverrides = { DATABASE_WS_PROXY: faults['stall-key-reads'] };
-
   // Only Date is faked, and it stands still until a test moves it: the
   // driver's timers and the fault proxies keep real time.
   beforeEach(() => {
@@ -179,10 +184,10 @@ describe('the signing key copy in an isolate', () => {
   const signingKid = async (overrides: EnvOverrides = {}) => decodeProtectedHeader(await tokenFor(user, overrides)).kid;
 
   /** This isolate reads the key table now; returns when, and the key it signs with. */
-  async function readSigningKeyNow(): Promise<{ readAt: number; kid: string }> {
+  async function readSigningKeyNow(overrides: EnvOverrides = {}): Promise<{ readAt: number; kid: string }> {
     forgetKeySnapshots();
     const readAt = Date.now();
-    return { readAt, kid: (await signingKid()) as string };
+    return { readAt, kid: (await signingKid(overrides)) as string };
   }
 
   /** What `npm run keys:rotate -- --revoke <kid>` does, from outside this isolate. */
@@ -218,42 +223,90 @@ describe('the signing key copy in an isolate', () => {
   });
 
   it('does not make a request wait for the refresh it starts', async () => {
-    const { readAt, kid } = await readSigningKeyNow();
+    const { readAt, kid } = await readSigningKeyNow(SWITCHABLE_DATABASE);
     vi.setSystemTime(readAt + SIGNING_KEY_REFRESH_MS);
     const before = keyRefreshes();
 
     // The key-table read is held unanswered until the driver's query timeout.
-    const { response, background } = await startWorker('/api/auth/token', tokenRequest(), KEY_READS_HANG);
-    const whenAnswered = keyRefreshes();
-    expect(response.status).toBe(200);
-    expect(decodeProtectedHeader(((await response.json()) as { token: string }).token).kid).toBe(kid);
-    expect(whenAnswered).toEqual({ started: before.started + 1, settled: before.settled });
+    await withDatabaseFault('stall-key-reads', async () => {
+      const { response, background } = await startWorker('/api/auth/token', tokenRequest(), SWITCHABLE_DATABASE);
+      const whenAnswered = keyRefreshes();
+      expect(response.status).toBe(200);
+      expect(decodeProtectedHeader(((await response.json()) as { token: string }).token).kid).toBe(kid);
+      expect(whenAnswered).toEqual({ started: before.started + 1, settled: before.settled });
 
-    await background; // the held read times out; that is only logged
+      await background; // the held read times out; that is only logged
+    });
     expect(keyRefreshes()).toEqual({ started: before.started + 1, settled: before.settled + 1 });
   });
 
   it(`answers 503 KEYS_UNAVAILABLE past ${SIGNING_KEY_MAX_AGE_MS / 1000} s when the key table cannot be read; the JWKS keeps serving`, async () => {
-    const { readAt, kid } = await readSigningKeyNow();
+    const { readAt, kid } = await readSigningKeyNow(SWITCHABLE_DATABASE);
     vi.setSystemTime(readAt + SIGNING_KEY_MAX_AGE_MS);
 
-    const response = await callWorker('/api/auth/token', tokenRequest(), KEY_READS_FAIL);
-    expect(response.status).toBe(503);
-    expect(response.headers.get('retry-after')).toBe('5');
-    expect(await response.json()).toEqual({
-      code: 'KEYS_UNAVAILABLE',
-      message: expect.any(String),
-      requestId: expect.any(String),
+    await withDatabaseFault('drop-key-reads', async () => {
+      const response = await callWorker('/api/auth/token', tokenRequest(), SWITCHABLE_DATABASE);
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('5');
+      expect(await response.json()).toEqual({
+        code: 'KEYS_UNAVAILABLE',
+        message: expect.any(String),
+        requestId: expect.any(String),
+      });
+
+      // Verifiers still get the public keys from their own copy, which lives longer.
+      await caches.default.delete(`${TEST_AUTH_URL}/api/auth/jwks`);
+      const { jwks } = await fetchJwks('/api/auth/jwks', SWITCHABLE_DATABASE);
+      expect(jwks.keys.map((key) => key.kid)).toContain(kid);
     });
 
-    // Verifiers still get the public keys from the same copy, which lives longer.
-    await caches.default.delete(`${TEST_AUTH_URL}/api/auth/jwks`);
-    const { jwks } = await fetchJwks('/api/auth/jwks', KEY_READS_FAIL);
-    expect(jwks.keys.map((key) => key.kid)).toContain(kid);
-
     // Once the key table answers, tokens come again.
-    expect(await signingKid()).toBe(kid);
+    expect(await signingKid(SWITCHABLE_DATABASE)).toBe(kid);
   });
+});
+
+describe('a cold isolate that cannot open the current private key', () => {
+  const OTHER_SECRET = 'not-the-secret-the-keys-were-encrypted-with-0123';
+  const CASES: Array<{ name: string; overrides: EnvOverrides; corruptRow?: true }> = [
+    {
+      name: 'BETTER_AUTH_SECRET changed without BETTER_AUTH_PREVIOUS_SECRET',
+      overrides: { BETTER_AUTH_SECRET: OTHER_SECRET },
+    },
+    { name: 'the current key row is corrupt', overrides: {}, corruptRow: true },
+  ];
+
+  // Regression: the isolate copy once held the public keys and the decrypted
+  // signing key together, so a key it could not decrypt took the JWKS down too.
+  it.each(CASES)(
+    'still serves the JWKS; tokens answer 503 KEYS_UNAVAILABLE ($name)',
+    async ({ overrides, corruptRow }) => {
+      await tokenFor(user); // a key store with a signing key
+      const current = await keyIn('current');
+      if (!current) throw new Error('no signing key');
+      const setPrivateKey = (privateKey: string) =>
+        withDb((db) => db.update(jwks).set({ privateKey }).where(eq(jwks.id, current.id)));
+      if (corruptRow) await setPrivateKey('not a sealed key');
+      try {
+        forgetKeySnapshots();
+        await caches.default.delete(`${TEST_AUTH_URL}/api/auth/jwks`);
+
+        const decryptions = privateKeyDecryptions();
+        const { jwks: published } = await fetchJwks('/api/auth/jwks', overrides);
+        expect(published.keys.map((key) => key.kid)).toEqual((await keys()).map((key) => key.id));
+        expect(privateKeyDecryptions()).toBe(decryptions);
+
+        // A bearer session: a changed secret also signs cookie sessions out.
+        const bearer = { headers: { authorization: `Bearer ${user.sessionToken}` } };
+        const response = await callWorker('/api/auth/token', bearer, overrides);
+        expect(response.status).toBe(503);
+        expect(response.headers.get('retry-after')).toBe('5');
+        expect(await response.json()).toMatchObject({ code: 'KEYS_UNAVAILABLE', requestId: expect.any(String) });
+      } finally {
+        if (corruptRow) await setPrivateKey(current.privateKey);
+        await purgeKeyCaches(TEST_AUTH_URL);
+      }
+    },
+  );
 });
 
 describe('GET /.well-known/openid-configuration', () => {

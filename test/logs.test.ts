@@ -57,12 +57,12 @@ describe('logs', () => {
         '/api/auth/sign-up/email',
         { email, password, name: 'Failing' },
         {},
-        { DATABASE_WS_PROXY: inject('faultProxies')['drop-mid-query'] },
+        { DATABASE_URL: inject('faultDatabaseUrls')['drop-mid-query'] },
       );
       expect(response.status).toBe(503);
     });
     expect(output).toContain('DATABASE_UNAVAILABLE');
-    for (const secret of [email, password, inject('databaseUrl'), inject('faultProxies')['drop-mid-query']]) {
+    for (const secret of [email, password, inject('databaseUrl'), inject('faultDatabaseUrls')['drop-mid-query']]) {
       expect(output).not.toContain(secret);
     }
   });

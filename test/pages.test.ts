@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CONTENT_SECURITY_POLICY, DEFAULT_REDIRECT, safeRedirect } from '../src/pages/security';
+import { app } from '../src/index';
+import { CONTENT_SECURITY_POLICY, DEFAULT_REDIRECT, PAGE_SECURITY_HEADERS, safeRedirect } from '../src/pages/security';
 import { installFakeProviders } from './fakes/oauth-providers';
 import { callWorker, TEST_AUTH_URL } from './helpers';
 
@@ -10,6 +11,18 @@ const PAGES = [
   '/forgot-password',
   '/reset-password?token=abc',
   '/verify-email?token=abc',
+];
+
+/** Where the app serves JSON and key documents, not pages: these carry no page headers. */
+const NOT_PAGES = [/^\/api\//, /^\/\.well-known\//, /^\/health(\/|$)/];
+
+/** Every GET route the app has registered outside NOT_PAGES, read from the app itself. */
+const REGISTERED_PAGES = [
+  ...new Set(
+    app.routes
+      .filter((route) => route.method === 'GET' && !NOT_PAGES.some((pattern) => pattern.test(route.path)))
+      .map((route) => route.path),
+  ),
 ];
 
 async function pageText(path: string, overrides = {}) {
@@ -49,6 +62,19 @@ describe('pages', () => {
     expect(text).not.toMatch(/\sstyle=/);
   });
 
+  it('finds the pages among the app routes', () => {
+    const known = [...PAGES.map((path) => path.split('?')[0]), '/', '/assets/pages.js', '/assets/pages.css'];
+    expect(REGISTERED_PAGES).toEqual(expect.arrayContaining(known));
+  });
+
+  // Regression: the headers came from a hand list of paths, so a page left off it had no CSP.
+  it.each(REGISTERED_PAGES)('%s, a registered page route, carries every page security header', async (path) => {
+    expect(path, 'a page path with parameters needs a concrete example here').not.toMatch(/[:*]/);
+    const response = await callWorker(path, { redirect: 'manual' });
+    expect(response.status).toBeLessThan(400);
+    for (const [name, value] of Object.entries(PAGE_SECURITY_HEADERS)) expect(response.headers.get(name)).toBe(value);
+  });
+
   it('labels every input and ties its error message to it', async () => {
     for (const path of ['/login', '/signup', '/forgot-password', '/reset-password?token=abc']) {
       const { text } = await pageText(path);
@@ -67,8 +93,16 @@ describe('pages', () => {
     expect(script.status).toBe(200);
     expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect(script.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(script.headers.get('cache-control')).toBe('public, max-age=300');
+    // Built from src/pages/client/: browser JavaScript, not the TypeScript source.
+    const scriptText = await script.text();
+    expect(scriptText).toContain('/api/auth/sign-in/email');
+    expect(scriptText).not.toContain('HTMLFormElement');
     const style = await callWorker('/assets/pages.css');
+    expect(style.status).toBe(200);
     expect(style.headers.get('content-type')).toMatch(/^text\/css/);
+    expect(style.headers.get('cache-control')).toBe('public, max-age=300');
+    expect(await style.text()).toContain('.card{');
   });
 
   it('leaves API responses without page headers', async () => {

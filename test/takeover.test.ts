@@ -1,20 +1,15 @@
 // Account takeover: each describe below performs one attack that two attack
 // reviews found against an earlier build, and asserts that it now fails.
 // docs/security.md lists each defended path with the test that covers it.
-import { env as workerEnv } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NO_REQUEST } from '../src/audit/events';
-import { createAuditLog } from '../src/audit/log';
-import { createAuth } from '../src/auth';
 import { AUTH_ROUTES, DISABLED_AUTH_PATHS } from '../src/auth-routes';
-import { readConfig } from '../src/config';
-import { createDb } from '../src/db/client';
 import { account, session, user, verification } from '../src/db/schema';
-import { keySourceFor } from '../src/jwt/keys';
+import { checkIdTokenSignIn } from '../src/oauth/id-token-sign-in';
 import { emailsTo, tokenFromLatestEmail } from './fakes/email-api';
 import { type FakeProviders, type FakeUser, installFakeProviders } from './fakes/oauth-providers';
 import {
+  betterAuthFor,
   callWorker,
   cookiesFrom,
   type EnvOverrides,
@@ -94,15 +89,7 @@ const NOT_GUESSABLE = new Set(['/callback/:id']);
  * Better Auth versions show up here without anyone listing them.
  */
 function passwordCheckingEndpoints() {
-  const config = readConfig({ ...workerEnv, ...providers.env } as Env);
-  const { db } = createDb(config.database);
-  const auth = createAuth(
-    config,
-    db,
-    keySourceFor(config, { waitUntil: () => {} }),
-    () => {},
-    createAuditLog(db, NO_REQUEST),
-  );
+  const auth = betterAuthFor(providers.env);
   const found: Array<{ path: string; fields: string[] }> = [];
   for (const endpoint of Object.values(auth.api) as Array<{ path?: string; options?: Record<string, unknown> }>) {
     const options = endpoint.options as { metadata?: { SERVER_ONLY?: boolean }; body?: unknown } | undefined;
@@ -332,6 +319,25 @@ describe('5. password guessing behind a session', () => {
     }
   });
 
+  it('every endpoint that takes an idToken goes through our nonce check, or is off the network', () => {
+    const auth = betterAuthFor(providers.env);
+    const takingIdTokens = (Object.values(auth.api) as Array<{ path?: string; options?: Record<string, unknown> }>)
+      .filter((endpoint) => {
+        const body = endpoint.options?.body as { shape?: object; unwrap?: () => { shape?: object } } | undefined;
+        return endpoint.path && 'idToken' in (body?.shape ?? body?.unwrap?.().shape ?? {});
+      })
+      .map((endpoint) => endpoint.path as string);
+    expect(takingIdTokens).toEqual(expect.arrayContaining(['/sign-in/social', '/link-social']));
+    for (const path of takingIdTokens) {
+      const route = AUTH_ROUTES.find((candidate) => candidate.path === path);
+      const disabled = (DISABLED_AUTH_PATHS as readonly string[]).includes(path);
+      expect(
+        disabled || Boolean(route?.handlers?.includes(checkIdTokenSignIn)),
+        `${path} takes an idToken unchecked`,
+      ).toBe(true);
+    }
+  });
+
   it('keeps POST /api/auth/verify-password off the network', async () => {
     const owner = await signUp();
     const response = await postJson('/api/auth/verify-password', { password: 'guess' }, { cookie: owner.cookie });
@@ -503,6 +509,48 @@ describe('7. id_token sign-in for native apps, when configured: a single-use non
     const body = (await response.json()) as { code: string; message: string };
     expect(body.code).toBe('SERVER_MISCONFIGURED');
     expect(body.message).toContain('ID_TOKEN_SIGN_IN_PROVIDERS');
+  });
+});
+
+describe('7. id_token links: the same switch and nonce as id_token sign-ins', () => {
+  it('refuses POST /api/auth/link-social with an idToken: a squatter cannot join a stolen Google token to the account', async () => {
+    const victim = uniqueEmail('victim');
+    const squatterPassword = 'the squatter chose this';
+    const squatter = await postJson(
+      '/api/auth/sign-up/email',
+      { email: victim, password: squatterPassword, name: 'Squatter' },
+      {},
+      env,
+    );
+    const squatterCookie = cookiesFrom(squatter);
+    const stolen = await providers.google.signIdToken(person({ email: victim }));
+
+    for (const idToken of [{ token: stolen }, { token: stolen, nonce: 'spent-or-foreign' }]) {
+      const linked = await postJson(
+        '/api/auth/link-social',
+        { provider: 'google', idToken },
+        { cookie: squatterCookie },
+        env,
+      );
+      expect(linked.status).toBe(400);
+      expect(((await linked.json()) as { code: string }).code).toBe('ID_TOKEN_SIGN_IN_DISABLED');
+    }
+    expect((await storedIdentity(victim)).accounts.map((row) => row.providerId)).toEqual(['credential']);
+  });
+
+  it('needs our single-use nonce for an id_token link when id_token sign-in is configured', async () => {
+    const native = { ...env, ID_TOKEN_SIGN_IN_PROVIDERS: 'google' };
+    const owner = await signUp(native);
+    const token = await providers.google.signIdToken(person({ email: owner.email }));
+    const linked = await postJson(
+      '/api/auth/link-social',
+      { provider: 'google', idToken: { token, nonce: 'never-issued' } },
+      { cookie: owner.cookie },
+      native,
+    );
+    expect(linked.status).toBe(400);
+    expect(((await linked.json()) as { code: string }).code).toBe('INVALID_NONCE');
+    expect((await storedIdentity(owner.email)).accounts.map((row) => row.providerId)).toEqual(['credential']);
   });
 });
 

@@ -93,7 +93,7 @@ export interface GuardedWebSocketServer {
  * (`/<secret>/v1`), which keeps out other local processes that do not have
  * the Worker's bindings. `refuse` may refuse a request for its own reasons.
  */
-export async function startGuardedWebSocketServer(options: {
+async function startGuardedWebSocketServer(options: {
   port?: number;
   refuse?: (url: URL) => string | undefined;
   onConnection: (ws: WsSocket, url: URL) => void;

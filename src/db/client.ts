@@ -189,6 +189,12 @@ const SESSION_ENDING = new Set(['FATAL', 'PANIC']);
 // ready and then stopped answering or had already failed.
 const DRIVER_CONNECTION_FAILURE = /^(Query read timeout|Client has encountered a connection error|Client was closed)/;
 
+/** A statement refused for a duplicate key (SQLSTATE 23505), however deep a library wrapped it. */
+export function isUniqueViolation(error: unknown): boolean {
+  for (const cause of causeChain(error)) if ((cause as { code?: unknown }).code === '23505') return true;
+  return false;
+}
+
 /**
  * True when an error means the database could not be reached or could not
  * serve the request (mapped to 503), as opposed to a failed statement or a

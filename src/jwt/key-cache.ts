@@ -1,5 +1,6 @@
-import { base64url, type JWK } from 'jose';
-import { CONNECT_TIMEOUT_MS, type DatabaseHandle, QUERY_TIMEOUT_MS } from '../db/client';
+import type { JWK } from 'jose';
+import { CONNECT_TIMEOUT_MS, type DatabaseHandle, isUniqueViolation, QUERY_TIMEOUT_MS } from '../db/client';
+import { sha256Base64url } from '../digest';
 import { decryptPrivateKey, importPrivateKey, type KeySecrets } from './key-crypto';
 import { type KeyDatabase, keyState, readKeys, rotateSigningKeys, type StoredKey } from './key-store';
 import type { JwtAlgorithm } from './policy';
@@ -11,15 +12,20 @@ import {
   SIGNING_KEY_REFRESH_MS,
 } from './policy';
 
-// The in-isolate layer of the key caches: what an isolate read from the `jwks`
-// table, with the signing key already decrypted and imported. One copy, held
-// to two lifetimes (src/jwt/policy.ts):
-// - the public keys are fresh for ISOLATE_KEY_CACHE_MS, then still served
-//   while a background refresh runs, and while the database is unreachable
-//   (up to ISOLATE_KEY_STALE_LIMIT_MS), so the JWKS never waits;
-// - the signing key is refreshed in the background after
-//   SIGNING_KEY_REFRESH_MS and never signs past SIGNING_KEY_MAX_AGE_MS, so a
+// The in-isolate layer of the key caches. Each read of the `jwks` table
+// gives two copies, kept apart and held to their own lifetimes
+// (src/jwt/policy.ts):
+// - the public keys (JWKS, discovery): no private key and no decryption, so
+//   publishing never depends on BETTER_AUTH_SECRET opening a key. Fresh for
+//   ISOLATE_KEY_CACHE_MS, then still served while a background refresh runs,
+//   and while the database is unreachable (up to ISOLATE_KEY_STALE_LIMIT_MS),
+//   so the JWKS never waits;
+// - which key signs, as of that read: refreshed in the background after
+//   SIGNING_KEY_REFRESH_MS and never used past SIGNING_KEY_MAX_AGE_MS, so a
 //   revoked key stops signing within that bound.
+// Only a token decrypts, and only the current key; the imported key is kept
+// by kid (a kid's key never changes), so rereading the table decrypts nothing
+// while the same key signs.
 //
 // A refresh belongs to the request that started it: Workers cancel a
 // request's I/O when it ends, so no request ever awaits another's refresh.
@@ -36,7 +42,8 @@ export interface Signer {
   key: CryptoKey;
 }
 
-export interface KeySnapshot {
+/** The published half of a key-table read: public keys only. */
+export interface PublicKeySnapshot {
   /**
    * When the key-table read began: the copy is the table as it was then or
    * later, so a key deleted before this time is not in it.
@@ -47,11 +54,23 @@ export interface KeySnapshot {
   etag: string;
   /** Algorithms of the published keys. */
   algorithms: string[];
-  signer: Signer;
+}
+
+/** The signing half of a key-table read: which key signs, its private key still encrypted. */
+interface SigningKeyCopy {
+  /** As PublicKeySnapshot.loadedAt. */
+  loadedAt: number;
+  /** Undefined when the key store has no signing key. */
+  current: { kid: string; alg: string; encryptedPrivateKey: string } | undefined;
+}
+
+interface KeyTableRead {
+  publicKeys: PublicKeySnapshot;
+  signing: SigningKeyCopy;
 }
 
 export interface KeySource {
-  /** Identifies the key store (the database); one snapshot per key store. */
+  /** Identifies the key store (the database); one copy of each kind per key store. */
   id: string;
   alg: JwtAlgorithm;
   secrets: KeySecrets;
@@ -71,15 +90,26 @@ const FOR_PUBLISHING: CopyLifetime = {
 };
 const FOR_SIGNING: CopyLifetime = { refreshAfterMs: SIGNING_KEY_REFRESH_MS, maxAgeMs: SIGNING_KEY_MAX_AGE_MS };
 
+/** Key stores this isolate keeps copies of; one in production, several in tests. */
 const MAX_SNAPSHOTS = 8;
+/** Imported signing keys kept by kid: one signs at a time, so a few cover rotations and revocations. */
+const MAX_SIGNERS = 4;
 /**
  * At most one background refresh per key store in this window. One that
  * fails is not retried within the signing grace: past SIGNING_KEY_MAX_AGE_MS
  * the next token request reads the key table itself.
  */
 const BACKGROUND_REFRESH_INTERVAL_MS = 30_000;
-const snapshots = new Map<string, KeySnapshot>();
+const publicSnapshots = new Map<string, PublicKeySnapshot>();
+const signingCopies = new Map<string, SigningKeyCopy>();
+const signersByKid = new Map<string, Signer>();
 const backgroundRefreshStartedAt = new Map<string, number>();
+
+/** Keeps `value` under `key`, dropping the oldest entry once `map` holds `max`. */
+function remember<V>(map: Map<string, V>, key: string, value: V, max: number): void {
+  if (!map.has(key) && map.size >= max) map.delete(map.keys().next().value as string);
+  map.set(key, value);
+}
 
 // Key-table reads of this isolate, started and settled: tests prove with them
 // that a request does not wait for the background refresh it starts.
@@ -95,15 +125,7 @@ function publicJwk(key: StoredKey): JWK {
 
 /** A strong ETag: a hash of the exact bytes served. */
 export async function strongEtag(body: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(body));
-  return `"${base64url.encode(new Uint8Array(digest))}"`;
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  for (let cause = error; cause instanceof Object; cause = (cause as { cause?: unknown }).cause) {
-    if ((cause as { code?: string }).code === '23505') return true;
-  }
-  return false;
+  return `"${await sha256Base64url(body)}"`;
 }
 
 async function loadKeys(db: KeyDatabase, source: KeySource): Promise<StoredKey[]> {
@@ -119,37 +141,35 @@ async function loadKeys(db: KeyDatabase, source: KeySource): Promise<StoredKey[]
   return readKeys(db);
 }
 
-async function refresh(source: KeySource, previous: KeySnapshot | undefined): Promise<KeySnapshot> {
+async function refresh(source: KeySource): Promise<KeyTableRead> {
   refreshCounts.started++;
   const readAt = Date.now();
   const { db, close } = source.openDb();
   try {
     const keys = await loadKeys(db, source);
     const current = keys.find((key) => keyState(key) === 'current');
-    if (!current) throw new Error('The key store has no signing key; run the rotation (npm run keys:rotate).');
-
-    // The same key as before: reuse the imported CryptoKey, no decryption.
-    let signer = previous?.signer.kid === current.id ? previous.signer : undefined;
-    if (!signer) {
-      const alg = current.alg ?? 'EdDSA';
-      const { jwk } = await decryptPrivateKey(current.id, current.privateKey, source.secrets);
-      signer = { kid: current.id, alg, key: await importPrivateKey(jwk, alg) };
-    }
-
     const publicKeys = keys.map(publicJwk);
     const body = JSON.stringify({ keys: publicKeys });
-    const snapshot: KeySnapshot = {
-      loadedAt: readAt,
-      body,
-      etag: previous?.body === body ? previous.etag : await strongEtag(body),
-      algorithms: [...new Set(publicKeys.map((key) => key.alg as string))],
-      signer,
+    const previous = publicSnapshots.get(source.id);
+    const read: KeyTableRead = {
+      publicKeys: {
+        loadedAt: readAt,
+        body,
+        etag: previous?.body === body ? previous.etag : await strongEtag(body),
+        algorithms: [...new Set(publicKeys.map((key) => key.alg as string))],
+      },
+      signing: {
+        loadedAt: readAt,
+        current: current && {
+          kid: current.id,
+          alg: current.alg ?? 'EdDSA',
+          encryptedPrivateKey: current.privateKey,
+        },
+      },
     };
-    if (!snapshots.has(source.id) && snapshots.size >= MAX_SNAPSHOTS) {
-      snapshots.delete(snapshots.keys().next().value as string);
-    }
-    snapshots.set(source.id, snapshot);
-    return snapshot;
+    remember(publicSnapshots, source.id, read.publicKeys, MAX_SNAPSHOTS);
+    remember(signingCopies, source.id, read.signing, MAX_SNAPSHOTS);
+    return read;
   } finally {
     refreshCounts.settled++;
     source.waitUntil(close());
@@ -157,17 +177,17 @@ async function refresh(source: KeySource, previous: KeySnapshot | undefined): Pr
 }
 
 /** Whether an isolate copy is within its fresh lifetime (and may be stored in the edge cache). */
-export function isFresh(snapshot: KeySnapshot, now: number = Date.now()): boolean {
+export function isFresh(snapshot: PublicKeySnapshot, now: number = Date.now()): boolean {
   return now - snapshot.loadedAt < ISOLATE_KEY_CACHE_MS;
 }
 
-function refreshInBackground(source: KeySource, cached: KeySnapshot, now: number): void {
+function refreshInBackground(source: KeySource, copyLoadedAt: number, now: number): void {
   const lastStarted = backgroundRefreshStartedAt.get(source.id) ?? 0;
   if (now - lastStarted < BACKGROUND_REFRESH_INTERVAL_MS) return;
   backgroundRefreshStartedAt.set(source.id, now);
   source.waitUntil(
-    refresh(source, cached).catch((error: unknown) => {
-      const staleSeconds = Math.round((now - cached.loadedAt) / 1000);
+    refresh(source).catch((error: unknown) => {
+      const staleSeconds = Math.round((now - copyLoadedAt) / 1000);
       console.warn(
         JSON.stringify({ level: 'warn', event: 'key_refresh_failed', error: (error as Error).name, staleSeconds }),
       );
@@ -175,32 +195,46 @@ function refreshInBackground(source: KeySource, cached: KeySnapshot, now: number
   );
 }
 
-/** This isolate's copy while `lifetime` allows it, refreshed in the background once due. */
-function snapshotWithin(source: KeySource, lifetime: CopyLifetime, now: number): Promise<KeySnapshot> {
-  const cached = snapshots.get(source.id);
-  if (!cached) return refresh(source, undefined);
-  const age = now - cached.loadedAt;
-  if (age >= lifetime.maxAgeMs) return refresh(source, cached);
-  if (age >= lifetime.refreshAfterMs) refreshInBackground(source, cached, now);
+/** This isolate's copy in `copies` while `lifetime` allows it, refreshed in the background once due. */
+function copyWithin<C extends { loadedAt: number }>(
+  copies: Map<string, C>,
+  fromRead: (read: KeyTableRead) => C,
+  source: KeySource,
+  lifetime: CopyLifetime,
+  now: number,
+): Promise<C> {
+  const cached = copies.get(source.id);
+  if (!cached || now - cached.loadedAt >= lifetime.maxAgeMs) return refresh(source).then(fromRead);
+  if (now - cached.loadedAt >= lifetime.refreshAfterMs) refreshInBackground(source, cached.loadedAt, now);
   return Promise.resolve(cached);
 }
 
 /** The published key set for `source` (JWKS, discovery), from this isolate when possible. */
-export function getKeySnapshot(source: KeySource, now: number = Date.now()): Promise<KeySnapshot> {
-  return snapshotWithin(source, FOR_PUBLISHING, now);
+export function getPublicKeySnapshot(source: KeySource, now: number = Date.now()): Promise<PublicKeySnapshot> {
+  return copyWithin(publicSnapshots, (read) => read.publicKeys, source, FOR_PUBLISHING, now);
 }
 
 /**
- * The key to sign with, from a copy no older than SIGNING_KEY_MAX_AGE_MS.
- * Throws when an older copy cannot be refreshed: signing with it could use a
- * revoked key.
+ * The key to sign with, as named by a copy no older than
+ * SIGNING_KEY_MAX_AGE_MS. Throws when an older copy cannot be refreshed
+ * (signing with it could use a revoked key), when the key store has no
+ * signing key, or when the current key cannot be decrypted.
  */
 export async function getSigner(source: KeySource, now: number = Date.now()): Promise<Signer> {
-  return (await snapshotWithin(source, FOR_SIGNING, now)).signer;
+  const { current } = await copyWithin(signingCopies, (read) => read.signing, source, FOR_SIGNING, now);
+  if (!current) throw new Error('The key store has no signing key; run the rotation (npm run keys:rotate).');
+  const imported = signersByKid.get(current.kid);
+  if (imported) return imported;
+  const { jwk } = await decryptPrivateKey(current.kid, current.encryptedPrivateKey, source.secrets);
+  const signer: Signer = { kid: current.kid, alg: current.alg, key: await importPrivateKey(jwk, current.alg) };
+  remember(signersByKid, current.kid, signer, MAX_SIGNERS);
+  return signer;
 }
 
-/** Drops this isolate's snapshots, so the next request reads the key store (after a rotation here). */
+/** Drops every key copy of this isolate, as in a cold one, so the next request reads the key store. */
 export function forgetKeySnapshots(): void {
-  snapshots.clear();
+  publicSnapshots.clear();
+  signingCopies.clear();
+  signersByKid.clear();
   backgroundRefreshStartedAt.clear();
 }

@@ -1,8 +1,8 @@
 import { type JWTPayload, SignJWT } from 'jose';
 import type { AppConfig } from '../config';
 import { createDb } from '../db/client';
-import { AppError, ErrorCode } from '../errors';
-import { getKeySnapshot, getSigner, type KeySnapshot, type KeySource } from './key-cache';
+import { keysUnavailable } from '../errors';
+import { getPublicKeySnapshot, getSigner, type KeySource, type PublicKeySnapshot } from './key-cache';
 import { rotationSettings } from './key-store';
 
 /** Where this deployment's keys live and how to open them. */
@@ -21,17 +21,13 @@ async function fromKeyStore<T>(read: () => Promise<T>): Promise<T> {
     return await read();
   } catch (error) {
     console.error(JSON.stringify({ level: 'error', event: 'keys_unavailable', error: (error as Error).name }));
-    throw new AppError(
-      503,
-      ErrorCode.KEYS_UNAVAILABLE,
-      'The signing keys cannot be read right now; try again shortly.',
-      { cause: error, headers: { 'retry-after': '5' } },
-    );
+    throw keysUnavailable(error);
   }
 }
 
-export function readKeySnapshot(source: KeySource): Promise<KeySnapshot> {
-  return fromKeyStore(() => getKeySnapshot(source));
+/** The public keys only: nothing here decrypts, so a key this isolate cannot open never stops the JWKS. */
+export function readPublicKeys(source: KeySource): Promise<PublicKeySnapshot> {
+  return fromKeyStore(() => getPublicKeySnapshot(source));
 }
 
 /**

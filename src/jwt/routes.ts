@@ -3,7 +3,7 @@ import { readConfig } from '../config';
 import { AUTH_BASE_PATH } from '../paths';
 import type { AppEnv } from '../request-context';
 import { forgetKeySnapshots, isFresh, strongEtag } from './key-cache';
-import { keySourceFor, readKeySnapshot } from './keys';
+import { keySourceFor, readPublicKeys } from './keys';
 import { JWKS_MAX_AGE_SECONDS, JWKS_STALE_IF_ERROR_SECONDS, JWKS_STALE_WHILE_REVALIDATE_SECONDS } from './policy';
 
 // Public key documents, served edge cache → isolate cache → database. A
@@ -82,7 +82,7 @@ export const publicKeyRoutes = new Hono<AppEnv>();
 const serveJwks = (c: Context<AppEnv>) => {
   const config = readConfig(c.env);
   return servePublicDocument(c, `${config.baseURL}${JWKS_PATH}`, async () => {
-    const snapshot = await readKeySnapshot(keySourceFor(config, c.executionCtx));
+    const snapshot = await readPublicKeys(keySourceFor(config, c.executionCtx));
     return { body: snapshot.body, etag: snapshot.etag, cacheable: isFresh(snapshot) };
   });
 };
@@ -93,7 +93,7 @@ publicKeyRoutes.get(WELL_KNOWN_JWKS_PATH, serveJwks);
 publicKeyRoutes.get(DISCOVERY_PATH, (c) => {
   const config = readConfig(c.env);
   return servePublicDocument(c, `${config.baseURL}${DISCOVERY_PATH}`, async () => {
-    const snapshot = await readKeySnapshot(keySourceFor(config, c.executionCtx));
+    const snapshot = await readPublicKeys(keySourceFor(config, c.executionCtx));
     // Only what we serve: an issuer and its keys. We are not an OpenID
     // provider (no authorize or token endpoint for third parties), but
     // verifier libraries configure themselves from these two fields.

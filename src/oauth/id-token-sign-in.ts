@@ -24,7 +24,7 @@ function disabled(provider: string): AppError {
   return new AppError(
     400,
     ErrorCode.ID_TOKEN_SIGN_IN_DISABLED,
-    `Sign-in with a ${provider} id_token is not offered here; start a redirect sign-in at GET /api/auth/sign-in/:provider.`,
+    `Signing in or linking with a ${provider} id_token is not offered here; use the redirect flow (GET /api/auth/sign-in/:provider, or POST /api/auth/link-social without idToken).`,
   );
 }
 
@@ -45,7 +45,8 @@ export const issueIdTokenNonce: MiddlewareHandler<AppEnv> = async function issue
 };
 
 /**
- * In front of POST /sign-in/social: a body with `idToken` passes only for an
+ * In front of POST /sign-in/social and POST /link-social (Better Auth links an
+ * id_token with no nonce and no account policy): a body with `idToken` passes only for an
  * enabled provider and with a nonce we issued for it, which is spent here,
  * before Better Auth checks the token, so a replay fails even if the token
  * would verify.

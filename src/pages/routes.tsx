@@ -1,8 +1,9 @@
 /** @jsxImportSource hono/jsx */
-import { type Context, Hono } from 'hono';
+import { type Context, type Handler, Hono } from 'hono';
 import { html } from 'hono/html';
 import type { Child } from 'hono/jsx';
 import { readConfig } from '../config';
+import { TOKEN_LIFETIME_SECONDS } from '../jwt/policy';
 import { MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../limits';
 import type { AppEnv } from '../request-context';
 import { PAGES_SCRIPT, PAGES_STYLE } from './assets';
@@ -39,7 +40,7 @@ function providerErrorText(code: string | undefined): string {
   return Object.hasOwn(PROVIDER_ERRORS, code) ? (PROVIDER_ERRORS[code] as string) : 'Sign-in failed. Try again.';
 }
 
-function page(c: Context<AppEnv>, title: string, body: Child) {
+function htmlPage(c: Context<AppEnv>, title: string, body: Child) {
   c.header('cache-control', 'no-store');
   return c.html(html`<!doctype html>${<Layout title={title}>{body}</Layout>}`);
 }
@@ -49,40 +50,36 @@ function pageToken(c: Context<AppEnv>): string {
   return token.length <= MAX_PAGE_TOKEN_LENGTH ? token : '';
 }
 
-export const PAGE_PATHS = [
-  '/',
-  '/login',
-  '/signup',
-  '/account',
-  '/forgot-password',
-  '/reset-password',
-  '/verify-email',
-  '/assets/pages.js',
-  '/assets/pages.css',
-] as const;
-
 export const pageRoutes = new Hono<AppEnv>();
 
-// Only on the pages' own paths: a '*' here would reach every route of the app.
-for (const path of PAGE_PATHS) pageRoutes.use(path, pageHeaders);
+/**
+ * Serves a page or page asset at `path`; every response at that path carries
+ * the page security headers. Pages go onto pageRoutes only through here, so
+ * none can miss its CSP. A '*' middleware cannot do it: the app mounts
+ * pageRoutes at '/', where it would reach every route of the app.
+ */
+function page(path: string, handler: Handler<AppEnv>) {
+  pageRoutes.use(path, pageHeaders);
+  pageRoutes.get(path, handler);
+}
 
-pageRoutes.get('/assets/pages.js', (c) => {
+page('/assets/pages.js', (c) => {
   c.header('content-type', 'text/javascript; charset=utf-8');
   c.header('cache-control', 'public, max-age=300');
   return c.body(PAGES_SCRIPT);
 });
 
-pageRoutes.get('/assets/pages.css', (c) => {
+page('/assets/pages.css', (c) => {
   c.header('content-type', 'text/css; charset=utf-8');
   c.header('cache-control', 'public, max-age=300');
   return c.body(PAGES_STYLE);
 });
 
-pageRoutes.get('/login', (c) => {
+page('/login', (c) => {
   const config = readConfig(c.env);
   const redirect = safeRedirect(c.req.query('redirect'), config.trustedOrigins);
   const providerError = providerErrorText(c.req.query('error'));
-  return page(
+  return htmlPage(
     c,
     'Sign in',
     <>
@@ -112,10 +109,10 @@ pageRoutes.get('/login', (c) => {
   );
 });
 
-pageRoutes.get('/signup', (c) => {
+page('/signup', (c) => {
   const config = readConfig(c.env);
   const redirect = safeRedirect(c.req.query('redirect'), config.trustedOrigins);
-  return page(
+  return htmlPage(
     c,
     'Create an account',
     <>
@@ -142,8 +139,8 @@ pageRoutes.get('/signup', (c) => {
   );
 });
 
-pageRoutes.get('/forgot-password', (c) =>
-  page(
+page('/forgot-password', (c) =>
+  htmlPage(
     c,
     'Reset your password',
     <>
@@ -160,10 +157,10 @@ pageRoutes.get('/forgot-password', (c) =>
   ),
 );
 
-pageRoutes.get('/reset-password', (c) => {
+page('/reset-password', (c) => {
   const token = pageToken(c);
   if (!token) {
-    return page(
+    return htmlPage(
       c,
       'Choose a new password',
       <>
@@ -176,7 +173,7 @@ pageRoutes.get('/reset-password', (c) => {
       </>,
     );
   }
-  return page(
+  return htmlPage(
     c,
     'Choose a new password',
     <>
@@ -207,9 +204,9 @@ pageRoutes.get('/reset-password', (c) => {
   );
 });
 
-pageRoutes.get('/verify-email', (c) => {
+page('/verify-email', (c) => {
   const token = pageToken(c);
-  return page(
+  return htmlPage(
     c,
     'Verify your email',
     <>
@@ -229,8 +226,8 @@ pageRoutes.get('/verify-email', (c) => {
   );
 });
 
-pageRoutes.get('/account', (c) =>
-  page(
+page('/account', (c) =>
+  htmlPage(
     c,
     'Your account',
     <div data-account hidden>
@@ -250,7 +247,8 @@ pageRoutes.get('/account', (c) =>
       </p>
       <h2>Token for your backend</h2>
       <p class="hint" id="token-hint">
-        A JWT valid for 15 minutes, verified against <a href="/api/auth/jwks">our public keys</a>.
+        A JWT valid for {TOKEN_LIFETIME_SECONDS / 60} minutes, verified against{' '}
+        <a href="/api/auth/jwks">our public keys</a>.
       </p>
       <p>
         <button type="button" data-action="get-token">
@@ -279,4 +277,4 @@ pageRoutes.get('/account', (c) =>
 );
 
 // Where a provider sign-in without a callbackURL lands (BETTER_AUTH_URL's origin).
-pageRoutes.get('/', (c) => c.redirect('/account'));
+page('/', (c) => c.redirect('/account'));

@@ -6,7 +6,14 @@ import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../scripts/lib/embedded-postgres.ts';
 import { applyMigrations } from '../../scripts/lib/migrate.ts';
 import { postgresAddress, startWsProxy } from '../../scripts/lib/ws-proxy.ts';
-import { FAULT_MODES, type FaultMode, startFaultProxy } from './fault-proxies.ts';
+import {
+  type DatabaseFault,
+  DEAD_ADDRESS,
+  FAULT_MODES,
+  startFaultProxy,
+  startSwitchableRoute,
+  withAddress,
+} from './fault-proxies.ts';
 import { createRefusingDatabases } from './refusing-databases.ts';
 
 export default async function setup(project: TestProject) {
@@ -18,23 +25,39 @@ export default async function setup(project: TestProject) {
     databaseUrl = embedded.url;
   }
   await applyMigrations(databaseUrl);
-  const proxy = await startWsProxy({ targets: [postgresAddress(databaseUrl)] });
+  const databaseAddress = postgresAddress(databaseUrl);
+
+  // The faults sit between the WebSocket proxy and Postgres, so the Worker
+  // reaches each by its DATABASE_URL as it reaches the database itself.
+  const faultAddresses = { 'nothing-listens': DEAD_ADDRESS } as Record<DatabaseFault, string>;
+  for (const mode of FAULT_MODES) {
+    const fault = await startFaultProxy(mode, databaseAddress);
+    stops.push(fault.stop);
+    faultAddresses[mode] = fault.address;
+  }
+  const dropAtQueryAddresses: string[] = [];
+  for (let query = 1; query <= 8; query++) {
+    const fault = await startFaultProxy('drop-mid-query', databaseAddress, query);
+    stops.push(fault.stop);
+    dropAtQueryAddresses.push(fault.address);
+  }
+  const route = await startSwitchableRoute({ database: databaseAddress, ...faultAddresses });
+  stops.push(route.stop);
+
+  // The proxy forwards only to the addresses it is given.
+  const proxy = await startWsProxy({
+    targets: [databaseAddress, ...Object.values(faultAddresses), ...dropAtQueryAddresses, route.address],
+  });
   stops.push(proxy.stop);
 
-  const faultProxies = {} as Record<FaultMode, string>;
-  for (const mode of FAULT_MODES) {
-    const fault = await startFaultProxy(mode, postgresAddress(databaseUrl));
-    stops.push(fault.stop);
-    faultProxies[mode] = fault.address;
+  const urlOf = (address: string) => withAddress(databaseUrl, address);
+  const faultDatabaseUrls = {} as Record<DatabaseFault, string>;
+  for (const [fault, address] of Object.entries(faultAddresses) as Array<[DatabaseFault, string]>) {
+    faultDatabaseUrls[fault] = urlOf(address);
   }
-  project.provide('faultProxies', faultProxies);
-  const dropAtQueryProxies: string[] = [];
-  for (let query = 1; query <= 8; query++) {
-    const fault = await startFaultProxy('drop-mid-query', postgresAddress(databaseUrl), query);
-    stops.push(fault.stop);
-    dropAtQueryProxies.push(fault.address);
-  }
-  project.provide('dropAtQueryProxies', dropAtQueryProxies);
+  project.provide('faultDatabaseUrls', faultDatabaseUrls);
+  project.provide('dropAtQueryDatabaseUrls', dropAtQueryAddresses.map(urlOf));
+  project.provide('switchableDatabase', { url: urlOf(route.address), control: route.control });
 
   // Refusals need a real server; on PGlite the tests that use them are skipped.
   if (process.env.TEST_DATABASE_URL) {

@@ -1,4 +1,5 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { buildPageAssets } from '../../scripts/lib/page-assets.ts';
 import { TEST_AUTH_URL, TEST_SECRET } from './constants.ts';
 
 /**
@@ -7,6 +8,8 @@ import { TEST_AUTH_URL, TEST_SECRET } from './constants.ts';
  * started (or TEST_DATABASE_URL) through the Neon driver and the local proxy.
  */
 export function workersPool(bindings: Record<string, string> = {}) {
+  // wrangler.toml's [build], which the pool does not run: the Worker imports the built page assets.
+  buildPageAssets();
   return cloudflareTest(({ inject }) => ({
     wrangler: { configPath: './wrangler.toml' },
     miniflare: {
