@@ -15,6 +15,7 @@ export const MESSAGES: Record<string, string> = {
   DATABASE_UNAVAILABLE: 'We cannot reach our database right now. Try again in a few seconds.',
   INVALID_ORIGIN: 'This page may not call the API from here.',
   UNAUTHORIZED: 'Your session has ended. Sign in again.',
+  NOT_ADMIN: 'This page is for admins only.',
   NETWORK: 'We could not reach the server. Check your connection and try again.',
 };
 

@@ -3,8 +3,13 @@
 // forms post JSON to the API on this origin and show its errors as readable
 // messages next to the field they concern.
 
+import { eventPager } from './activity';
+import { adminPage } from './admin';
 import { type ApiError, api, readable } from './api';
 import { $, byId, show, status, the } from './dom';
+
+/** Events the account page shows at first, and per "older" click. */
+const ACTIVITY_PAGE = 10;
 
 /**
  * VALIDATION_ERROR messages start with the API's name of the field: "email must
@@ -19,7 +24,7 @@ const INPUT_OF_FIELD: Record<string, string> = {
 };
 
 interface SessionAnswer {
-  user: { name: string; email: string; emailVerified: boolean };
+  user: { name: string; email: string; emailVerified: boolean; role?: string | null };
   session: { id: string };
 }
 
@@ -196,7 +201,13 @@ function account(root: HTMLElement) {
     the(root, '[data-user-email]').textContent = user.email;
     the(root, '[data-user-verified]').textContent = user.emailVerified ? 'verified' : 'not verified';
     the(root, '[data-unverified]').hidden = !!user.emailVerified;
+    the(root, '[data-admin-link]').hidden = user.role !== 'admin';
     root.hidden = false;
+    const activity = eventPager(the(root, '[data-events]'), the(root, '[data-more-events]') as HTMLButtonElement, {
+      admin: false,
+      onError: (data) => show($(root, '[data-form-error]'), readable(data)),
+    });
+    void activity.show(`/api/me/events?limit=${ACTIVITY_PAGE}`);
     api<ListedSession[]>('GET', '/api/auth/list-sessions').then((list) => {
       if (!list.ok || !Array.isArray(list.data)) return;
       const target = the(root, '[data-sessions]');
@@ -258,6 +269,8 @@ function start() {
   if (verify) verifyEmail(verify);
   const accountRoot = $(document, '[data-account]');
   if (accountRoot) account(accountRoot);
+  const adminRoot = $(document, '[data-admin]');
+  if (adminRoot) adminPage(adminRoot);
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
