@@ -4,27 +4,16 @@
 // Production: DATABASE_URL, BETTER_AUTH_SECRET and JWT_ALG from the environment
 // (.dev.vars is not read then, so no development value leaks in):
 //   DATABASE_URL=... BETTER_AUTH_SECRET=... JWT_ALG=EdDSA npm run keys:rotate
-// Development: .dev.vars and the environment, else the embedded dev database.
+// Development: .dev.vars and the environment, else the embedded dev database
+// (scripts/lib/command-database.ts).
 //
 // `npm run keys:rotate -- --revoke <kid>` deletes a compromised key first; the
 // rotation then makes the waiting key (or a new one) sign at once.
-import { existsSync, readFileSync } from 'node:fs';
-import { drizzle } from 'drizzle-orm/node-postgres';
-import pg from 'pg';
-import * as schema from '../src/db/schema.ts';
 import { MIN_SECRET_LENGTH } from '../src/jwt/key-crypto.ts';
 import { type KeyDatabase, keyState, readKeys, rotateSigningKeys, rotationSettings } from '../src/jwt/key-store.ts';
 import { ISOLATE_KEY_CACHE_MS, JWT_ALGORITHMS, type JwtAlgorithm, SIGNING_KEY_MAX_AGE_MS } from '../src/jwt/policy.ts';
-import { startEmbeddedPostgres } from './lib/embedded-postgres.ts';
-import {
-  devSecret,
-  EMBEDDED_DATA_DIR,
-  EMBEDDED_URL_FILE,
-  loadLocalVariables,
-  log,
-  redactedUrl,
-} from './lib/local-config.ts';
-import { applyMigrations } from './lib/migrate.ts';
+import { commandConfiguration, openCommandDatabase } from './lib/command-database.ts';
+import { devSecret, log, redactedUrl } from './lib/local-config.ts';
 
 function fail(message: string): never {
   console.error(`[auth-worker] ${message}`);
@@ -54,39 +43,23 @@ function parseArguments(): { revoke: string | undefined } {
 
 async function main(): Promise<void> {
   const { revoke } = parseArguments();
-  const production = Boolean(process.env.DATABASE_URL);
-  const vars = production ? (process.env as Record<string, string>) : loadLocalVariables();
-  if (production && !vars.JWT_ALG) {
+  const configuration = commandConfiguration();
+  const { vars } = configuration;
+  if (configuration.production && !vars.JWT_ALG) {
     fail(
       "Set JWT_ALG to the deployment's value (EdDSA or RS256): rotating with another one starts an algorithm change.",
     );
   }
-  const stops: Array<() => Promise<void>> = [];
-  let databaseUrl = vars.DATABASE_URL;
-  let secret = vars.BETTER_AUTH_SECRET;
-
-  if (!databaseUrl) {
-    // The dev database: through the running `npm run dev`, or opened here.
-    secret ??= devSecret();
-    if (existsSync(EMBEDDED_URL_FILE)) {
-      databaseUrl = readFileSync(EMBEDDED_URL_FILE, 'utf8').trim();
-    } else {
-      const embedded = await startEmbeddedPostgres({ dataDir: EMBEDDED_DATA_DIR });
-      stops.push(embedded.stop);
-      databaseUrl = embedded.url;
-      await applyMigrations(databaseUrl);
-    }
-  }
+  // The development database's keys are encrypted with the development secret.
+  const secret = vars.BETTER_AUTH_SECRET ?? (configuration.embedded ? devSecret() : undefined);
   if (!secret || secret.length < MIN_SECRET_LENGTH) fail('Set BETTER_AUTH_SECRET (at least 32 characters).');
   const alg = (vars.JWT_ALG ?? 'EdDSA') as JwtAlgorithm;
   if (!JWT_ALGORITHMS.includes(alg)) fail(`JWT_ALG must be one of ${JWT_ALGORITHMS.join(', ')}.`);
 
-  log(`Rotating signing keys in ${redactedUrl(databaseUrl)} (JWT_ALG=${alg})`);
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  stops.unshift(() => client.end());
+  const database = await openCommandDatabase(configuration);
   try {
-    const db = drizzle({ client, schema }) as unknown as KeyDatabase;
+    log(`Rotating signing keys in ${redactedUrl(database.url)} (JWT_ALG=${alg})`);
+    const db = database.db as unknown as KeyDatabase;
     const report = await rotateSigningKeys(
       db,
       rotationSettings({ jwtAlg: alg, secret, previousSecret: vars.BETTER_AUTH_PREVIOUS_SECRET }),
@@ -104,7 +77,7 @@ async function main(): Promise<void> {
     log(`Workers sign with the current key within ${signingBound} and publish changes within ${publicCopy} (isolate`);
     log('copies); edge copies of the JWKS follow within their max-age.');
   } finally {
-    for (const stop of stops) await stop();
+    await database.close();
   }
 }
 

@@ -1,20 +1,36 @@
 import type { Hono, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
+import {
+  getUserWithSessions,
+  listUserSessions,
+  requireAdmin,
+  requireImpersonationOn,
+  requireRecentSignIn,
+  revokeUserSessionById,
+  withoutSessionToken,
+} from './admin/routes';
 import { AppError, ErrorCode } from './errors';
 import {
+  adminUserBody,
+  banUserBody,
   changeEmailBody,
   changePasswordBody,
   checkJsonBody,
+  getUserQuery,
   idTokenNonceBody,
   linkSocialBody,
+  listUsersQuery,
   passwordResetBody,
   passwordResetRequestBody,
   revokeSessionBody,
+  revokeUserSessionBody,
+  setRoleBody,
   signInBody,
   signUpBody,
   socialSignInBody,
   updateUserBody,
   validateJsonBody,
+  validateQuery,
   verificationEmailBody,
 } from './input';
 import { forwardToAuth } from './middleware';
@@ -26,8 +42,8 @@ import type { AppEnv } from './request-context';
 import { listSessions, readSession, revokeSessionById } from './sessions';
 
 // Everything that happens to a request under /api/auth, in one table: the
-// body schema it must pass (validated first: cheap, and it yields the account
-// key for the limits), the limits it counts against, and the handler that
+// body or query schema it must pass (validated first: cheap, and it yields the
+// account key for the limits), the limits it counts against, and the handler that
 // answers (Better Auth's, unless ours is named). Paths are Better Auth's,
 // relative to AUTH_BASE_PATH. Adding a limit is one field here.
 //
@@ -41,6 +57,7 @@ export interface AuthRoute {
   method: 'GET' | 'POST';
   path: string;
   body?: z.ZodType<Record<string, unknown>>;
+  query?: z.ZodType<Record<string, unknown>>;
   limit?: RateLimitRule;
   /** Ours, ending the chain; Better Auth's handler when absent. */
   handlers?: AppHandler[];
@@ -48,6 +65,26 @@ export interface AuthRoute {
 
 /** Hands the request, its body already validated, to Better Auth. */
 const betterAuth: AppHandler = (c) => forwardToAuth(c.var, c.req.raw);
+
+/**
+ * An endpoint of Better Auth's admin plugin: limited per client and per
+ * session, for admins only (src/admin/routes.ts); `recentSignIn` for the
+ * changes an old stolen cookie must not make.
+ */
+function adminRoute(
+  method: AuthRoute['method'],
+  path: string,
+  options: Pick<AuthRoute, 'body' | 'query'> & { recentSignIn?: true; handler?: AppHandler } = {},
+): AuthRoute {
+  const { recentSignIn, handler, ...schemas } = options;
+  return {
+    method,
+    path,
+    ...schemas,
+    limit: RATE_LIMITS.admin,
+    handlers: [requireAdmin, ...(recentSignIn ? [requireRecentSignIn] : []), handler ?? betterAuth],
+  };
+}
 
 export const AUTH_ROUTES: readonly AuthRoute[] = [
   { method: 'POST', path: '/sign-up/email', body: signUpBody, limit: RATE_LIMITS.signUp },
@@ -97,6 +134,24 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
   { method: 'GET', path: '/session', handlers: [readSession] },
   { method: 'GET', path: '/list-sessions', handlers: [listSessions] },
   { method: 'POST', path: '/revoke-session', body: revokeSessionBody, handlers: [revokeSessionById] },
+
+  adminRoute('GET', '/admin/list-users', { query: listUsersQuery }),
+  adminRoute('GET', '/admin/get-user', { query: getUserQuery, handler: getUserWithSessions }),
+  adminRoute('POST', '/admin/list-user-sessions', { body: adminUserBody, handler: listUserSessions }),
+  adminRoute('POST', '/admin/revoke-user-session', { body: revokeUserSessionBody, handler: revokeUserSessionById }),
+  adminRoute('POST', '/admin/revoke-user-sessions', { body: adminUserBody }),
+  adminRoute('POST', '/admin/ban-user', { body: banUserBody, recentSignIn: true }),
+  adminRoute('POST', '/admin/unban-user', { body: adminUserBody, recentSignIn: true }),
+  adminRoute('POST', '/admin/set-role', { body: setRoleBody, recentSignIn: true }),
+  {
+    method: 'POST',
+    path: '/admin/impersonate-user',
+    body: adminUserBody,
+    limit: RATE_LIMITS.admin,
+    handlers: [requireImpersonationOn, requireAdmin, requireRecentSignIn, withoutSessionToken],
+  },
+  // The impersonated session's own way back: its user is not an admin.
+  { method: 'POST', path: '/admin/stop-impersonating', limit: RATE_LIMITS.admin, handlers: [withoutSessionToken] },
 ];
 
 /**
@@ -111,6 +166,15 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
  *   Better Auth's options; turning it on means a limit for its password check.
  * - /error: Better Auth's HTML error page, outside our page headers and
  *   showing any error_description; provider errors go to /login instead.
+ * - /admin/create-user: accounts come from sign-up and sign-in; this one
+ *   would also take a password and any role.
+ * - /admin/update-user: sets any field (role, banned, email, emailVerified),
+ *   around set-role and ban-user, their recent sign-in and their audit events.
+ * - /admin/set-user-password: an admin who knows a user's password can sign
+ *   in as them, unmarked; impersonation is the marked, audited way.
+ * - /admin/remove-user: account deletion is not enabled (see /delete-user).
+ * - /admin/has-permission: nothing of ours asks it; one role check is
+ *   enough (src/admin/policy.ts).
  */
 export const DISABLED_AUTH_PATHS = [
   '/verify-password',
@@ -120,6 +184,11 @@ export const DISABLED_AUTH_PATHS = [
   '/delete-user',
   '/delete-user/callback',
   '/error',
+  '/admin/create-user',
+  '/admin/update-user',
+  '/admin/set-user-password',
+  '/admin/remove-user',
+  '/admin/has-permission',
 ] as const;
 
 /** Mounts the table on the app, after the per-request auth middleware. */
@@ -132,6 +201,7 @@ export function mountAuthRoutes(app: Hono<AppEnv>): void {
   for (const route of AUTH_ROUTES) {
     const chain: AppHandler[] = [
       ...(route.body ? [validateJsonBody(route.body)] : []),
+      ...(route.query ? [validateQuery(route.query)] : []),
       ...(route.limit ? [rateLimit(route.limit)] : []),
       ...(route.handlers ?? [betterAuth]),
     ];

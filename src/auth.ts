@@ -1,7 +1,11 @@
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { betterAuth } from 'better-auth/minimal';
+import { admin } from 'better-auth/plugins/admin';
 import { bearer } from 'better-auth/plugins/bearer';
 import { jwt } from 'better-auth/plugins/jwt';
+import { ADMIN_ROLE, IMPERSONATION_SESSION_SECONDS, USER_ROLE } from './admin/policy';
+import type { AuditLog } from './audit/log';
+import { auditTrail } from './audit/trail';
 import type { AppConfig } from './config';
 import { afterPasswordReset, credentialHooks, credentialRules, hashVerificationIdentifier } from './credentials';
 import type { Database } from './db/client';
@@ -24,13 +28,18 @@ function logBetterAuth(level: string, message: string): void {
   console.log(JSON.stringify({ level, event: 'better_auth', message: safe }));
 }
 
+/** What a banned user is told when a sign-in is refused (403 BANNED_USER). */
+const BANNED_MESSAGE = 'This account is banned. Contact support if you think this is a mistake.';
+
 /**
  * Builds the Better Auth instance for one request. Bindings and the database
  * pool are per request on Workers, so the instance is too; everything in it
- * comes from validated config, never from request headers.
+ * comes from validated config, never from request headers. `audit` receives
+ * the request's security events (src/audit/trail.ts says which).
  */
-export function createAuth(config: AppConfig, db: Database, keys: KeySource, sendEmail: SendEmail) {
+export function createAuth(config: AppConfig, db: Database, keys: KeySource, sendEmail: SendEmail, audit: AuditLog) {
   const mailOff = config.mail.kind === 'none';
+  const trail = auditTrail(audit);
   return betterAuth({
     appName: 'auth-worker',
     baseURL: config.baseURL,
@@ -53,7 +62,7 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource, sen
       // sessions opened with the old password (perhaps by someone else) end,
       // and so do the other reset links (src/credentials.ts).
       revokeSessionsOnPasswordReset: true,
-      onPasswordReset: ({ user }) => afterPasswordReset(db, user),
+      onPasswordReset: ({ user }) => afterPasswordReset(db, audit, user),
       // With REQUIRE_EMAIL_VERIFICATION, sign-up answers a taken address like
       // a new one (Better Auth's generic answer) and we tell the owner instead.
       onExistingUserSignUp: mailOff
@@ -74,6 +83,7 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource, sen
           expiresIn: VERIFICATION_LINK_TTL_SECONDS,
           sendVerificationEmail: async ({ user, token }) =>
             sendEmail(verificationEmail(config.baseURL, user.email, token, VERIFICATION_LINK_TTL_SECONDS / 60)),
+          afterEmailVerification: trail.emailVerified,
         },
     // Replaced by shared limits (src/rate-limit.ts): Better Auth's limiter
     // counts in isolate memory, which limits nothing across the fleet.
@@ -136,17 +146,36 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource, sen
           // A number would be taken as an absolute `exp`; a span is relative to `iat`.
           expirationTime: `${TOKEN_LIFETIME_SECONDS}s`,
           // A deliberate, small claim set: backends get identity, not the user row.
-          definePayload: ({ user }) => ({
-            id: user.id,
-            email: user.email,
-            name: user.name,
-            emailVerified: user.emailVerified,
-          }),
+          // An impersonated session says so (RFC 8693's actor claim): `act.sub`
+          // is the admin acting as the user.
+          definePayload: ({ user, session }) => {
+            const impersonatedBy = (session as { impersonatedBy?: string | null }).impersonatedBy;
+            return {
+              id: user.id,
+              email: user.email,
+              name: user.name,
+              emailVerified: user.emailVerified,
+              ...(impersonatedBy ? { act: { sub: impersonatedBy } } : {}),
+            };
+          },
           sign: (payload, header) => signWithCurrentKey(keys, payload, header),
         },
       }),
       providerCallGuard(),
       credentialRules(db),
+      // Before the admin plugin: its ban check refuses a sign-in the trail
+      // has seen begin.
+      trail.plugin,
+      // Users, bans, roles and sessions for admins, at /api/auth/admin/*. Our
+      // guard, limits and schemas sit in front of it (src/admin/routes.ts, the
+      // route table); a ban deletes every session of the user and refuses new
+      // ones with 403 BANNED_USER.
+      admin({
+        adminRoles: [ADMIN_ROLE],
+        defaultRole: USER_ROLE,
+        impersonationSessionDuration: IMPERSONATION_SESSION_SECONDS,
+        bannedUserMessage: trail.bannedUserMessage(BANNED_MESSAGE),
+      }),
     ],
   });
 }

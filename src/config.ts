@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_AUDIT_RETENTION_DAYS, MAX_AUDIT_RETENTION_DAYS } from './audit/events';
 import { AppError, ErrorCode } from './errors';
 import { MIN_SECRET_LENGTH } from './jwt/key-crypto';
 import { JWT_ALGORITHMS } from './jwt/policy';
@@ -125,6 +126,22 @@ const bindingsSchema = z.object({
       .enum(['true', 'false'], { error: 'must be true or false' })
       .default('false')
       .transform((value) => value === 'true'),
+  ),
+  ADMIN_IMPERSONATION: z.preprocess(
+    unset,
+    z
+      .enum(['true', 'false'], { error: 'must be true or false' })
+      .default('false')
+      .transform((value) => value === 'true'),
+  ),
+  AUDIT_RETENTION_DAYS: z.preprocess(
+    unset,
+    z.coerce
+      .number({ error: 'must be a whole number of days' })
+      .int('must be a whole number of days')
+      .min(1, 'must be at least 1')
+      .max(MAX_AUDIT_RETENTION_DAYS, `must be at most ${MAX_AUDIT_RETENTION_DAYS}`)
+      .default(DEFAULT_AUDIT_RETENTION_DAYS),
   ),
   RESEND_API_KEY: z.preprocess(
     unset,
@@ -264,6 +281,10 @@ function toAppConfig(values: Bindings, problems: string[]) {
     passwordHash: values.PASSWORD_HASH_PARAMS ?? DEFAULT_PASSWORD_HASH_PARAMS,
     /** REQUIRE_EMAIL_VERIFICATION: no session until the email is verified, for every way in. */
     requireEmailVerification: values.REQUIRE_EMAIL_VERIFICATION,
+    /** ADMIN_IMPERSONATION: admins may open a session as another user (marked and audited); off by default. */
+    adminImpersonation: values.ADMIN_IMPERSONATION,
+    /** AUDIT_RETENTION_DAYS: audit events older than this are deleted by the cron. */
+    auditRetentionDays: values.AUDIT_RETENTION_DAYS,
     /** RESEND_API_KEY and EMAIL_FROM: how verification and password-reset emails go out. */
     mail: readMailConfig(values, problems),
   };

@@ -1,6 +1,8 @@
 import type { BetterAuthOptions, BetterAuthPlugin } from 'better-auth';
 import { createAuthMiddleware, isAPIError } from 'better-auth/api';
 import { and, eq, like, ne } from 'drizzle-orm';
+import { SYSTEM_ACTOR, USER_ACTOR } from './audit/events';
+import type { AuditLog } from './audit/log';
 import type { Database } from './db/client';
 import { account, user, verification } from './db/schema';
 import { sha256Base64url } from './digest';
@@ -45,12 +47,32 @@ function voidResetLinks(db: Database, userId: string) {
  * it now. Provider links made while it was unproven are removed: nothing on
  * record shows that whoever made them owns the address (an earlier build
  * let a provider that had not verified an address create its account).
+ * Each of these is an audit event.
  */
-export async function afterPasswordReset(db: Database, resetUser: { id: string; emailVerified: boolean }) {
-  await voidResetLinks(db, resetUser.id);
+export async function afterPasswordReset(
+  db: Database,
+  audit: AuditLog,
+  resetUser: { id: string; emailVerified: boolean },
+) {
+  const userId = resetUser.id;
+  audit.record({ type: 'password_reset', userId, actor: USER_ACTOR });
+  await voidResetLinks(db, userId);
   if (resetUser.emailVerified) return;
-  await db.delete(account).where(and(eq(account.userId, resetUser.id), ne(account.providerId, 'credential')));
-  await db.update(user).set({ emailVerified: true, updatedAt: new Date() }).where(eq(user.id, resetUser.id));
+  const unlinked = await db
+    .delete(account)
+    .where(and(eq(account.userId, userId), ne(account.providerId, 'credential')))
+    .returning({ providerId: account.providerId });
+  for (const { providerId } of unlinked) {
+    audit.record({
+      type: 'provider_unlinked',
+      userId,
+      actor: SYSTEM_ACTOR,
+      method: providerId,
+      reason: 'address_unproven',
+    });
+  }
+  await db.update(user).set({ emailVerified: true, updatedAt: new Date() }).where(eq(user.id, userId));
+  audit.record({ type: 'email_verified', userId, actor: USER_ACTOR, reason: 'password_reset' });
 }
 
 interface SessionTimes {

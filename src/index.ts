@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import { eventRoutes } from './audit/routes';
 import { mountAuthRoutes } from './auth-routes';
 import { readConfig } from './config';
 import { createDb, isDatabaseUnavailable } from './db/client';
@@ -18,6 +19,7 @@ import { pageRoutes } from './pages/routes';
 import { RATE_LIMITS, RateLimiter, rateLimit } from './rate-limit';
 import { type AppEnv, withAuth } from './request-context';
 import { scheduled } from './scheduled';
+import { requireSignedIn } from './sessions';
 
 /** Builds the Worker's app. Every instance shares state only through Postgres and Durable Objects. */
 export function createApp() {
@@ -59,22 +61,15 @@ export function createApp() {
 
   /** The signed-in user, read server-side: the pattern for any protected route. */
   app.get('/api/me', async (c) => {
-    const result = await c.var.auth.api.getSession({ headers: c.req.raw.headers });
-    // getSession answers null when it could not read the session at all.
-    if (c.var.failedToReachDatabase()) throw databaseUnavailable();
-    if (!result) {
-      throw new AppError(
-        401,
-        ErrorCode.UNAUTHORIZED,
-        'Sign in first: send the session cookie or Authorization: Bearer <session token>.',
-      );
-    }
-    const { user, session } = result;
+    const { user, session } = await requireSignedIn(c);
     return c.json({
       user: { id: user.id, email: user.email, name: user.name, emailVerified: user.emailVerified },
       session: { id: session.id, expiresAt: session.expiresAt },
     });
   });
+
+  // The audit log: a user's own events, and anyone's for admins.
+  app.route('/', eventRoutes);
 
   // Every /api/auth route, from one table: schema → limits → handler.
   mountAuthRoutes(app);

@@ -1,9 +1,17 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
+import { ROLES } from './admin/policy';
+import { AUDIT_EVENT_TYPES } from './audit/events';
 import { AppError, ErrorCode } from './errors';
 import {
+  DEFAULT_PAGE_SIZE,
+  MAX_BAN_REASON_LENGTH,
+  MAX_BAN_SECONDS,
   MAX_EMAIL_LENGTH,
+  MAX_ID_LENGTH,
+  MAX_LIST_OFFSET,
   MAX_NAME_LENGTH,
+  MAX_PAGE_SIZE,
   MAX_PASSWORD_LENGTH,
   MAX_STRING_LENGTH,
   MAX_TOKEN_LENGTH,
@@ -122,6 +130,87 @@ export const revokeSessionBody = z.object({
   id: z.string({ error: 'must be a string' }).min(1, 'is required').max(MAX_TOKEN_LENGTH),
 });
 
+const id = z
+  .string({ error: 'must be a string' })
+  .min(1, 'is required')
+  .max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`);
+
+/** Admin endpoints that act on one user: unban, revoke its sessions, list them, impersonate. */
+export const adminUserBody = z.object({ userId: id });
+
+export const banUserBody = z.object({
+  userId: id,
+  banReason: z
+    .string({ error: 'must be a string' })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(MAX_BAN_REASON_LENGTH, `must be at most ${MAX_BAN_REASON_LENGTH} characters`)
+    .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters')
+    .optional(),
+  // Seconds from now; absent, the ban has no end.
+  banExpiresIn: z
+    .number({ error: 'must be a number of seconds' })
+    .int('must be a whole number of seconds')
+    .min(60, 'must be at least 60 seconds')
+    .max(MAX_BAN_SECONDS, `must be at most ${MAX_BAN_SECONDS} seconds`)
+    .optional(),
+});
+
+/** One role out of ours: Better Auth alone would store any string, or a list. */
+export const setRoleBody = z.object({
+  userId: id,
+  role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }),
+});
+
+/** POST /api/auth/admin/revoke-user-session: by the id that admin reads show (Better Auth's takes the token). */
+export const revokeUserSessionBody = z.object({ sessionId: id });
+
+const pageSize = z.coerce
+  .number({ error: 'must be a number' })
+  .int('must be a whole number')
+  .min(1, 'must be at least 1')
+  .max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`)
+  .default(DEFAULT_PAGE_SIZE);
+
+/**
+ * GET /api/auth/admin/list-users: search and paging. Without a limit Better
+ * Auth would return every user; the sort and filter fields are the ones an
+ * admin needs, not any column.
+ */
+export const listUsersQuery = z.object({
+  searchValue: z.string().max(MAX_EMAIL_LENGTH, `must be at most ${MAX_EMAIL_LENGTH} characters`).optional(),
+  searchField: z.enum(['email', 'name']).optional(),
+  searchOperator: z.enum(['contains', 'starts_with', 'ends_with']).optional(),
+  limit: pageSize,
+  offset: z.coerce.number({ error: 'must be a number' }).int().min(0).max(MAX_LIST_OFFSET).optional(),
+  sortBy: z.enum(['createdAt', 'email', 'name']).optional(),
+  sortDirection: z.enum(['asc', 'desc']).optional(),
+  filterField: z.enum(['role']).optional(),
+  filterValue: z.enum(ROLES).optional(),
+});
+
+/** GET /api/auth/admin/get-user?id= */
+export const getUserQuery = z.object({ id });
+
+/** An event id from a page's `nextCursor`: the next page has the events before it. */
+const before = z.coerce
+  .number({ error: 'must be an event id (a nextCursor)' })
+  .int('must be an event id (a nextCursor)')
+  .positive('must be an event id (a nextCursor)')
+  .max(Number.MAX_SAFE_INTEGER)
+  .optional();
+
+/** GET /api/me/events */
+export const myEventsQuery = z.object({ before, limit: pageSize });
+
+/** GET /api/admin/events: anyone's events, by user and type. */
+export const adminEventsQuery = z.object({
+  userId: id.optional(),
+  type: z.enum(AUDIT_EVENT_TYPES, { error: 'must be an event type (docs/operations.md)' }).optional(),
+  before,
+  limit: pageSize,
+});
+
 /**
  * The query of GET /api/auth/sign-in/:provider. Where these URLs may point
  * (relative, or an origin in TRUSTED_ORIGINS) is Better Auth's check.
@@ -157,6 +246,27 @@ async function readJsonObject(request: Request): Promise<Record<string, unknown>
     throw new AppError(400, ErrorCode.VALIDATION_ERROR, 'The request body must be a JSON object.');
   }
   return body as Record<string, unknown>;
+}
+
+/**
+ * Validates the query string, then hands Better Auth a URL holding only the
+ * validated values (defaults filled in). They are also `c.var.query`.
+ */
+export function validateQuery(schema: z.ZodType<Record<string, unknown>>): MiddlewareHandler<AppEnv> {
+  return async function queryValidator(c, next) {
+    const parsed = schema.safeParse(c.req.query());
+    if (!parsed.success) {
+      throw new AppError(400, ErrorCode.VALIDATION_ERROR, describeIssues(parsed.error));
+    }
+    c.set('query', parsed.data);
+    const url = new URL(c.req.url);
+    url.search = '';
+    for (const [name, value] of Object.entries(parsed.data)) {
+      if (value !== undefined) url.searchParams.set(name, String(value));
+    }
+    c.req.raw = new Request(url, c.req.raw);
+    await next();
+  };
 }
 
 function replaceBody(c: Context<AppEnv>, body: unknown): void {

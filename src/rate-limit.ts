@@ -1,5 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Context, MiddlewareHandler } from 'hono';
+import { SYSTEM_ACTOR } from './audit/events';
+import { clientIp, ipv6Prefix, isIpv6 } from './client-address';
 import { sha256Hex } from './digest';
 import { AppError, ErrorCode } from './errors';
 import type { AppEnv } from './request-context';
@@ -14,11 +16,15 @@ import type { AppEnv } from './request-context';
 interface Window {
   startedAt: number;
   count: number;
+  /** A request of this window was refused already. */
+  refused?: boolean;
 }
 
 export interface LimitDecision {
   allowed: boolean;
   retryAfterSeconds: number;
+  /** The first refusal of the window: the moment an account is locked. */
+  firstRefusal?: boolean;
 }
 
 export class RateLimiter extends DurableObject {
@@ -28,7 +34,11 @@ export class RateLimiter extends DurableObject {
     let window = await this.ctx.storage.get<Window>('window');
     if (!window || now >= window.startedAt + windowMs) window = { startedAt: now, count: 0 };
     const retryAfterSeconds = Math.max(1, Math.ceil((window.startedAt + windowMs - now) / 1000));
-    if (window.count >= limit) return { allowed: false, retryAfterSeconds };
+    if (window.count >= limit) {
+      if (window.refused) return { allowed: false, retryAfterSeconds };
+      await this.ctx.storage.put('window', { ...window, refused: true });
+      return { allowed: false, retryAfterSeconds, firstRefusal: true };
+    }
     window.count++;
     await this.ctx.storage.put('window', window);
     // Let an idle key's storage go once its window is over.
@@ -69,6 +79,12 @@ export interface RateLimitRule {
      * lock the account.
      */
     countOnly?: (status: number) => boolean;
+    /**
+     * For limits that lock an account (password checks): what the key names.
+     * The first refusal of each window is audited as `rate_limited`, once,
+     * however many requests the lock then turns away.
+     */
+    locks?: 'email' | 'user';
   };
 }
 
@@ -124,14 +140,20 @@ export const RATE_LIMITS = {
   signIn: {
     name: 'sign-in',
     perIp: { limit: 30, windowSeconds: MINUTE },
-    perAccount: { limit: 10, windowSeconds: 15 * MINUTE, keys: emailInBody, countOnly: wrongSignIn },
+    perAccount: { limit: 10, windowSeconds: 15 * MINUTE, keys: emailInBody, countOnly: wrongSignIn, locks: 'email' },
   },
   // Any endpoint that checks the password (or, later, a one-time code) of a
   // signed-in account: a stolen session must not become a password oracle.
   passwordCheck: {
     name: 'password-check',
     perIp: { limit: 30, windowSeconds: MINUTE },
-    perAccount: { limit: 10, windowSeconds: 15 * MINUTE, keys: signedInUser, countOnly: wrongPasswordCheck },
+    perAccount: {
+      limit: 10,
+      windowSeconds: 15 * MINUTE,
+      keys: signedInUser,
+      countOnly: wrongPasswordCheck,
+      locks: 'user',
+    },
   },
   signUp: {
     name: 'sign-up',
@@ -167,39 +189,34 @@ export const RATE_LIMITS = {
     name: 'id-token-nonce',
     perIp: { limit: 30, windowSeconds: MINUTE },
   },
+  // Every admin endpoint shares one budget: an admin page makes a few calls
+  // per user it shows; a stolen admin session cannot page through everyone.
+  admin: {
+    name: 'admin',
+    perIp: { limit: 120, windowSeconds: MINUTE },
+    perAccount: { limit: 60, windowSeconds: MINUTE, keys: sessionCredentials },
+  },
+  // A user's own security events: a page of them per visit to the account page.
+  events: {
+    name: 'events',
+    perIp: { limit: 60, windowSeconds: MINUTE },
+    perAccount: { limit: 30, windowSeconds: MINUTE, keys: sessionCredentials },
+  },
   healthCheck: {
     name: 'health-db',
     perIp: { limit: 30, windowSeconds: MINUTE },
   },
 } satisfies Record<string, RateLimitRule>;
 
-/** An IPv6 client controls its whole /64: that is one client. */
-function ipv6Network(ip: string): string {
-  const [head = '', tail = ''] = ip.split('::');
-  const headGroups = head ? head.split(':') : [];
-  const tailGroups = tail ? tail.split(':') : [];
-  const groups = ip.includes('::')
-    ? [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups]
-    : headGroups;
-  return `${groups
-    .slice(0, 4)
-    .map((group) => group.toLowerCase().replace(/^0+(?=.)/, ''))
-    .join(':')}::/64`;
-}
-
 /**
- * The client as Cloudflare saw it. Only cf-connecting-ip counts: the edge sets
- * it and clients cannot; X-Forwarded-For and friends are client-controlled.
- * Local development has no edge, so every local client shares one bucket.
+ * The client as Cloudflare saw it (src/client-address.ts); an IPv6 client
+ * controls its whole /64, so that is one client. Local development has no
+ * edge, so every local client shares one bucket.
  */
 export function clientNetwork(c: Context<AppEnv>): string {
-  const ip = c.req.header('cf-connecting-ip')?.trim();
+  const ip = clientIp(c.req.raw.headers);
   if (!ip) return 'local';
-  // An IPv4 client seen over IPv6 (::ffff:a.b.c.d) is that IPv4 client, not
-  // one member of a /64 that every such client would otherwise share.
-  const mapped = ip.match(/^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i)?.[1];
-  if (mapped) return mapped;
-  return ip.includes(':') ? ipv6Network(ip) : ip;
+  return isIpv6(ip) ? ipv6Prefix(ip, 4) : ip;
 }
 
 function keyFor(rule: string, scope: string, value: string): Promise<string> {
@@ -214,6 +231,13 @@ function limiterFor(c: Context<AppEnv>, key: string) {
 
 function logLimiterUnavailable(error: unknown): void {
   console.error(JSON.stringify({ level: 'error', event: 'rate_limiter_unavailable', error: (error as Error).name }));
+}
+
+/** An account just locked by its limit: audited with the request's other events (src/audit/log.ts). */
+function recordLock(c: Context<AppEnv>, limit: string, locks: 'email' | 'user' | undefined, key: string): void {
+  const event = { type: 'rate_limited', actor: SYSTEM_ACTOR, reason: limit } as const;
+  if (locks === 'email') c.var.audit.recordForEmail(key, event);
+  else if (locks === 'user') c.var.audit.record({ ...event, userId: key });
 }
 
 function refuse(retryAfterSeconds: number): AppError {
@@ -241,11 +265,10 @@ export function rateLimit(rule: RateLimitRule): MiddlewareHandler<AppEnv> {
     if (!perIp.allowed) throw refuse(perIp.retryAfterSeconds);
 
     const account = rule.perAccount;
-    const limiters = account
-      ? await Promise.all(
-          (await account.keys(c)).map(async (value) => limiterFor(c, await keyFor(rule.name, 'account', value))),
-        )
-      : [];
+    const accountKeys = account ? await account.keys(c) : [];
+    const limiters = await Promise.all(
+      accountKeys.map(async (value) => limiterFor(c, await keyFor(rule.name, 'account', value))),
+    );
     if (account) {
       const windowMs = account.windowSeconds * 1000;
       const decisions = await Promise.all(limiters.map((limiter) => limiter.attempt(account.limit, windowMs))).catch(
@@ -255,7 +278,12 @@ export function rateLimit(rule: RateLimitRule): MiddlewareHandler<AppEnv> {
         },
       );
       const refused = decisions.filter((decision) => !decision.allowed);
-      if (refused.length > 0) throw refuse(Math.max(...refused.map((decision) => decision.retryAfterSeconds)));
+      if (refused.length > 0) {
+        decisions.forEach((decision, index) => {
+          if (decision.firstRefusal) recordLock(c, rule.name, account.locks, accountKeys[index] as string);
+        });
+        throw refuse(Math.max(...refused.map((decision) => decision.retryAfterSeconds)));
+      }
     }
 
     await next();

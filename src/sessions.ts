@@ -1,10 +1,10 @@
 import { and, eq } from 'drizzle-orm';
-import type { Handler } from 'hono';
+import type { Context, Handler } from 'hono';
 import { session } from './db/schema';
 import { AppError, databaseUnavailable, ErrorCode } from './errors';
 import { forwardToAuth } from './middleware';
 import { AUTH_BASE_PATH } from './paths';
-import type { AppEnv } from './request-context';
+import type { AppEnv, SignedIn } from './request-context';
 
 // Session reads without session tokens. Better Auth answers get-session with
 // the caller's token and list-sessions with the token of every session of the
@@ -16,8 +16,27 @@ import type { AppEnv } from './request-context';
 
 type Json = Record<string, unknown>;
 
+/**
+ * The signed-in session and user of a request, or 401: how our own routes
+ * (/api/me, the events, the admin guard) read the caller. `disableRefresh`
+ * for reads that must not extend the session.
+ */
+export async function requireSignedIn(c: Context<AppEnv>, options: { disableRefresh?: true } = {}): Promise<SignedIn> {
+  const signedIn = await c.var.auth.api.getSession({ headers: c.req.raw.headers, query: options });
+  // getSession answers null when it could not read the session at all.
+  if (c.var.failedToReachDatabase()) throw databaseUnavailable();
+  if (!signedIn) {
+    throw new AppError(
+      401,
+      ErrorCode.UNAUTHORIZED,
+      'Sign in first: send the session cookie or Authorization: Bearer <session token>.',
+    );
+  }
+  return signedIn;
+}
+
 /** The same answer with its JSON body rewritten; status and headers (Set-Cookie too) kept. */
-async function rewriteJson(response: Response, rewrite: (body: unknown) => unknown): Promise<Response> {
+export async function rewriteJson(response: Response, rewrite: (body: unknown) => unknown): Promise<Response> {
   if (!response.ok || !response.headers.get('content-type')?.includes('application/json')) return response;
   const body = rewrite(await response.json());
   const headers = new Headers(response.headers);
@@ -25,13 +44,14 @@ async function rewriteJson(response: Response, rewrite: (body: unknown) => unkno
   return new Response(JSON.stringify(body), { status: response.status, headers });
 }
 
-function withoutToken(item: unknown): unknown {
+export function withoutToken(item: unknown): unknown {
   if (typeof item !== 'object' || item === null) return item;
   const { token: _token, ...rest } = item as Json;
   return rest;
 }
 
-function sessionReadWithoutToken(body: unknown): unknown {
+/** `{ session, user }` (a session read, or a session an admin opened or left) without the session's token. */
+export function sessionReadWithoutToken(body: unknown): unknown {
   if (typeof body !== 'object' || body === null || !('session' in body)) return body;
   return { ...(body as Json), session: withoutToken((body as Json).session) };
 }

@@ -344,7 +344,7 @@ describe('bad input gets a 4xx JSON error and writes nothing', () => {
 });
 
 describe('fields the client may not set', () => {
-  it('ignores emailVerified, id and role at sign-up', async () => {
+  it('ignores emailVerified, id, role and banned at sign-up', async () => {
     const response = await postJson(SIGN_UP, {
       email: uniqueEmail('sneaky'),
       password: 'a good long password',
@@ -352,12 +352,14 @@ describe('fields the client may not set', () => {
       emailVerified: true,
       id: 'chosen-by-client',
       role: 'admin',
+      banned: true,
     });
     expect(response.status).toBe(200);
     const body = (await response.json()) as { user: Record<string, unknown> };
     expect(body.user.emailVerified).toBe(false);
     expect(body.user.id).not.toBe('chosen-by-client');
-    expect(body.user).not.toHaveProperty('role');
+    expect(body.user.role).toBe('user');
+    expect(body.user.banned).toBe(false);
   });
 
   it('ignores emailVerified in update-user', async () => {

@@ -2,10 +2,14 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { eq, sql } from 'drizzle-orm';
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 import { expect, inject } from 'vitest';
+import { NO_REQUEST } from '../src/audit/events';
+import { createAuditLog } from '../src/audit/log';
+import { createAuth } from '../src/auth';
 import { readConfig } from '../src/config';
 import { createDb } from '../src/db/client';
-import { account, session, user, verification } from '../src/db/schema';
+import { account, auditEvent, session, user, verification } from '../src/db/schema';
 import { app } from '../src/index';
+import { keySourceFor } from '../src/jwt/keys';
 import { TEST_AUTH_URL } from './setup/constants';
 import type { DatabaseFault } from './setup/fault-proxies';
 
@@ -149,9 +153,10 @@ export function countUsersWithEmail(email: string): Promise<number> {
 }
 
 /**
- * Row counts and latest updates of every table Better Auth writes: equal
- * before and after a request means the request wrote nothing. Valid while
- * test files run one at a time (vitest.config.ts).
+ * Row counts and latest updates of every table a request writes (Better
+ * Auth's and the audit log): equal before and after a request means the
+ * request wrote nothing. Valid while test files run one at a time
+ * (vitest.config.ts).
  */
 export function databaseFingerprint(): Promise<string> {
   return withDb(async (db) => {
@@ -160,7 +165,10 @@ export function databaseFingerprint(): Promise<string> {
         db.select({ rows: sql<number>`count(*)::int`, latest: sql<string>`max(${table.updatedAt})::text` }).from(table),
       ),
     );
-    return JSON.stringify(parts);
+    const audit = await db
+      .select({ rows: sql<number>`count(*)::int`, latest: sql<string>`max(${auditEvent.id})::text` })
+      .from(auditEvent);
+    return JSON.stringify([...parts, audit]);
   });
 }
 
@@ -185,4 +193,21 @@ export function verifyWithJwks(jwks: JSONWebKeySet, token: string, audience = TE
     audience,
     algorithms: ['EdDSA', 'RS256'],
   });
+}
+
+/**
+ * The Better Auth instance a request with these bindings would get, for tests
+ * that walk its endpoint list (what this configuration and these plugins
+ * serve). It sends no email and records no events.
+ */
+export function betterAuthFor(overrides: EnvOverrides = {}) {
+  const config = readConfig({ ...env, ...overrides } as Env);
+  const { db } = createDb(config.database);
+  return createAuth(
+    config,
+    db,
+    keySourceFor(config, { waitUntil: () => {} }),
+    () => {},
+    createAuditLog(db, NO_REQUEST),
+  );
 }

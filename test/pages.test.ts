@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AUDIT_EVENTS } from '../src/audit/events';
 import { app } from '../src/index';
 import { CONTENT_SECURITY_POLICY, DEFAULT_REDIRECT, PAGE_SECURITY_HEADERS, safeRedirect } from '../src/pages/security';
 import { installFakeProviders } from './fakes/oauth-providers';
@@ -11,6 +12,7 @@ const PAGES = [
   '/forgot-password',
   '/reset-password?token=abc',
   '/verify-email?token=abc',
+  '/admin',
 ];
 
 /** Where the app serves JSON and key documents, not pages: these carry no page headers. */
@@ -88,6 +90,15 @@ describe('pages', () => {
     }
   });
 
+  it('labels every control of the admin page, and lists every event type in its filter', async () => {
+    const { text } = await pageText('/admin');
+    const controls = [...text.matchAll(/<(input|select)[^>]*\sid="([^"]+)"/g)].map((match) => match[2] ?? '');
+    expect(controls.sort()).toEqual(['ban-duration', 'ban-reason', 'log-type', 'log-user', 'search', 'search-field']);
+    for (const id of controls) expect(text).toContain(`<label for="${id}">`);
+    const types = attributes(text, 'value').filter((value) => Object.hasOwn(AUDIT_EVENTS, value));
+    expect(types).toEqual(Object.keys(AUDIT_EVENTS));
+  });
+
   it('serves the script and stylesheet with the same headers', async () => {
     const script = await callWorker('/assets/pages.js');
     expect(script.status).toBe(200);
@@ -127,6 +138,7 @@ describe('pages', () => {
     expect((await pageText('/login?error=account_not_linked')).text).toContain(
       'An account with this email already exists',
     );
+    expect((await pageText('/login?error=BANNED_USER')).text).toContain('This account is banned.');
   });
 });
 

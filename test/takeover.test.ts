@@ -1,19 +1,15 @@
 // Account takeover: each describe below performs one attack that two attack
 // reviews found against an earlier build, and asserts that it now fails.
 // docs/security.md lists each defended path with the test that covers it.
-import { env as workerEnv } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createAuth } from '../src/auth';
 import { AUTH_ROUTES, DISABLED_AUTH_PATHS } from '../src/auth-routes';
-import { readConfig } from '../src/config';
-import { createDb } from '../src/db/client';
 import { account, session, user, verification } from '../src/db/schema';
-import { keySourceFor } from '../src/jwt/keys';
 import { checkIdTokenSignIn } from '../src/oauth/id-token-sign-in';
 import { emailsTo, tokenFromLatestEmail } from './fakes/email-api';
 import { type FakeProviders, type FakeUser, installFakeProviders } from './fakes/oauth-providers';
 import {
+  betterAuthFor,
   callWorker,
   cookiesFrom,
   type EnvOverrides,
@@ -93,9 +89,7 @@ const NOT_GUESSABLE = new Set(['/callback/:id']);
  * Better Auth versions show up here without anyone listing them.
  */
 function passwordCheckingEndpoints() {
-  const config = readConfig({ ...workerEnv, ...providers.env } as Env);
-  const { db } = createDb(config.database);
-  const auth = createAuth(config, db, keySourceFor(config, { waitUntil: () => {} }), () => {});
+  const auth = betterAuthFor(providers.env);
   const found: Array<{ path: string; fields: string[] }> = [];
   for (const endpoint of Object.values(auth.api) as Array<{ path?: string; options?: Record<string, unknown> }>) {
     const options = endpoint.options as { metadata?: { SERVER_ONLY?: boolean }; body?: unknown } | undefined;
@@ -326,13 +320,7 @@ describe('5. password guessing behind a session', () => {
   });
 
   it('every endpoint that takes an idToken goes through our nonce check, or is off the network', () => {
-    const config = readConfig({ ...workerEnv, ...providers.env } as Env);
-    const auth = createAuth(
-      config,
-      createDb(config.database).db,
-      keySourceFor(config, { waitUntil: () => {} }),
-      () => {},
-    );
+    const auth = betterAuthFor(providers.env);
     const takingIdTokens = (Object.values(auth.api) as Array<{ path?: string; options?: Record<string, unknown> }>)
       .filter((endpoint) => {
         const body = endpoint.options?.body as { shape?: object; unwrap?: () => { shape?: object } } | undefined;

@@ -1,9 +1,10 @@
 import { relations, sql } from 'drizzle-orm';
-import { boolean, index, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
-// Better Auth's core tables (better-auth 1.7) and the JWT plugin's `jwks`.
-// Column names match Better Auth's field names; ids are Better Auth's
-// generated strings, so every primary key is text.
+// Better Auth's core tables (better-auth 1.7) with the admin plugin's fields,
+// the JWT plugin's `jwks`, and our `audit_event`. Column names match Better
+// Auth's field names; ids are Better Auth's generated strings, so every
+// primary key of its tables is text.
 
 export const user = pgTable('user', {
   id: text('id').primaryKey(),
@@ -15,6 +16,13 @@ export const user = pgTable('user', {
   image: text('image'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  // The admin plugin's fields (src/admin/). Better Auth sets the role of
+  // each new user; the default gives users from before the plugin the same.
+  role: text('role').default('user'),
+  banned: boolean('banned').default(false),
+  banReason: text('ban_reason'),
+  // Null with banned: a ban without an end.
+  banExpires: timestamp('ban_expires', { withTimezone: true }),
 });
 
 export const session = pgTable(
@@ -31,6 +39,9 @@ export const session = pgTable(
     userId: text('user_id')
       .notNull()
       .references(() => user.id, { onDelete: 'cascade' }),
+    // The admin who opened this session as its user (impersonation); null for
+    // the user's own sessions.
+    impersonatedBy: text('impersonated_by'),
   },
   (table) => [
     // Every authenticated request looks its session up by token.
@@ -128,5 +139,44 @@ export const jwks = pgTable(
     uniqueIndex('jwks_single_next_idx')
       .on(sql`(true)`)
       .where(sql`${table.activatedAt} is null and ${table.expiresAt} is null`),
+  ],
+);
+
+/**
+ * Security events (src/audit/): appended, never updated (a trigger refuses
+ * it, migrations/0002), deleted only by retention. No foreign keys: an event
+ * is a fact about a user or a key that stays true after either is gone.
+ */
+export const auditEvent = pgTable(
+  'audit_event',
+  {
+    // Increasing: the order events were written, and the paging cursor.
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    type: text('type').notNull(),
+    // Null for events about no user (signing keys).
+    userId: text('user_id'),
+    // 'user' (the request acted as the user), 'admin' or 'system'.
+    actorType: text('actor_type').notNull(),
+    // The admin's user id; null for the system, the user's own id for 'user'.
+    actorId: text('actor_id'),
+    // How: the sign-in method, or the provider linked or unlinked.
+    method: text('method'),
+    // Why it failed or happened (sign_in_failed: invalid_password, banned, ...).
+    reason: text('reason'),
+    // The client's IPv4 /24 or IPv6 /48, never its address; null without one.
+    network: text('network'),
+    // Browser and system families ("Firefox on Linux"), never the raw header.
+    userAgent: text('user_agent'),
+    requestId: text('request_id'),
+    // Facts for admins: a session id, a role, a ban's reason and end, key ids.
+    detail: jsonb('detail').$type<Record<string, unknown>>(),
+  },
+  (table) => [
+    // A user's events, newest first (/api/me/events, the admin filter).
+    index('audit_event_user_idx').on(table.userId, table.id),
+    index('audit_event_type_idx').on(table.type, table.id),
+    // Retention deletes by age.
+    index('audit_event_created_at_idx').on(table.createdAt),
   ],
 );

@@ -1,5 +1,7 @@
 import { and, eq, isNotNull, lte, sql } from 'drizzle-orm';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { type AuditEvent, SYSTEM_ACTOR } from '../audit/events';
+import { insertAuditEvents } from '../audit/store';
+import type { AnyDatabase } from '../db/any-database';
 import * as schema from '../db/schema';
 import { decryptPrivateKey, encryptPrivateKey, generateSigningKey, type KeySecrets } from './key-crypto';
 import { type JwtAlgorithm, PUBLISH_AHEAD_MS, RETIRED_KEY_RETENTION_MS, SIGNING_KEY_LIFETIME_MS } from './policy';
@@ -7,7 +9,7 @@ import { type JwtAlgorithm, PUBLISH_AHEAD_MS, RETIRED_KEY_RETENTION_MS, SIGNING_
 const { jwks } = schema;
 
 /** Any Drizzle Postgres database: the Worker's Neon pool or node-postgres in scripts. */
-export type KeyDatabase = PgDatabase<PgQueryResultHKT, typeof schema>;
+export type KeyDatabase = AnyDatabase;
 
 export type StoredKey = typeof jwks.$inferSelect;
 export type KeyState = 'next' | 'current' | 'retired';
@@ -79,6 +81,8 @@ async function insertKey(db: KeyDatabase, settings: RotationSettings, now: Date,
  * 6. Keys still encrypted with the previous secret are re-encrypted.
  *
  * `revoke` deletes a compromised key first, inside the same transaction.
+ * A revocation, and a key that starts signing, are audit events written in
+ * the same transaction: there is no change without its event.
  *
  * All in one transaction under an advisory lock; the partial unique indexes
  * on `jwks` guarantee one current and one waiting key even without it.
@@ -164,6 +168,16 @@ export async function rotateSigningKeys(
         report.reencrypted.push(key.id);
       }
     }
+
+    const events: AuditEvent[] = [];
+    if (options.revoke) {
+      events.push({ type: 'signing_key_revoked', userId: null, actor: SYSTEM_ACTOR, detail: { kid: options.revoke } });
+    }
+    if (report.activated.length > 0) {
+      const detail = { activated: report.activated, retired: report.retired };
+      events.push({ type: 'signing_key_rotated', userId: null, actor: SYSTEM_ACTOR, detail });
+    }
+    await insertAuditEvents(tx, events);
   });
 
   return report;

@@ -2,7 +2,8 @@
 import type { Child } from 'hono/jsx';
 import { OAUTH_PROVIDERS, type OAuthCredentialsByProvider } from '../oauth/providers';
 
-export function Layout(props: { title: string; children: Child }) {
+/** `wide`: room for lists and several sections (the admin page). */
+export function Layout(props: { title: string; wide?: boolean; children: Child }) {
   return (
     <html lang="en">
       <head>
@@ -14,7 +15,7 @@ export function Layout(props: { title: string; children: Child }) {
         <script src="/assets/pages.js" defer />
       </head>
       <body>
-        <main class="card">
+        <main class={props.wide ? 'card wide' : 'card'}>
           <h1>{props.title}</h1>
           {props.children}
         </main>

@@ -2,9 +2,18 @@
 import { type Context, type Handler, Hono } from 'hono';
 import { html } from 'hono/html';
 import type { Child } from 'hono/jsx';
+import { AUDIT_EVENT_TYPES } from '../audit/events';
 import { readConfig } from '../config';
 import { TOKEN_LIFETIME_SECONDS } from '../jwt/policy';
-import { MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../limits';
+import {
+  MAX_BAN_REASON_LENGTH,
+  MAX_EMAIL_LENGTH,
+  MAX_ID_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_PASSWORD_LENGTH,
+  MIN_PASSWORD_LENGTH,
+} from '../limits';
+import { OAUTH_PROVIDERS } from '../oauth/providers';
 import type { AppEnv } from '../request-context';
 import { PAGES_SCRIPT, PAGES_STYLE } from './assets';
 import { Field, FormMessages, Layout, ProviderButtons } from './components';
@@ -32,7 +41,13 @@ const PROVIDER_ERRORS: Record<string, string> = {
   email_not_verified_by_provider:
     'The provider has not verified this email address. Verify it there, or sign up with email and password.',
   email_not_verified: 'Verify your email address first: follow the link we sent you, then sign in again.',
+  BANNED_USER: 'This account is banned. Contact support if you think this is a mistake.',
 };
+
+/** The sign-in methods' names, for the event lists' sentences ("Signed in with GitHub"). */
+const METHOD_NAMES = JSON.stringify(
+  Object.fromEntries([['email', 'email and password'], ...OAUTH_PROVIDERS.map(({ id, name }) => [id, name])]),
+);
 
 /** The sentence for a provider error code; only the map's own entries (not `constructor`, `__proto__`). */
 function providerErrorText(code: string | undefined): string {
@@ -40,9 +55,15 @@ function providerErrorText(code: string | undefined): string {
   return Object.hasOwn(PROVIDER_ERRORS, code) ? (PROVIDER_ERRORS[code] as string) : 'Sign-in failed. Try again.';
 }
 
-function htmlPage(c: Context<AppEnv>, title: string, body: Child) {
+function htmlPage(c: Context<AppEnv>, title: string, body: Child, options: { wide?: boolean } = {}) {
   c.header('cache-control', 'no-store');
-  return c.html(html`<!doctype html>${<Layout title={title}>{body}</Layout>}`);
+  return c.html(
+    html`<!doctype html>${(
+      <Layout title={title} wide={options.wide}>
+        {body}
+      </Layout>
+    )}`,
+  );
 }
 
 function pageToken(c: Context<AppEnv>): string {
@@ -272,7 +293,148 @@ page('/account', (c) =>
           Sign out
         </button>
       </p>
+      <h2 id="activity-heading">Recent security activity</h2>
+      <p class="hint">Sign-ins, password changes and other changes to your account, newest first.</p>
+      <ol class="events" data-events data-method-names={METHOD_NAMES} aria-labelledby="activity-heading" />
+      <p>
+        <button type="button" class="secondary" data-more-events hidden>
+          Show older activity
+        </button>
+      </p>
+      <p data-admin-link hidden>
+        <a href="/admin">Admin: users and the audit log</a>
+      </p>
     </div>,
+  ),
+);
+
+/** Seconds of each ban length the admin page offers; 0 is a ban without an end. */
+const BAN_LENGTHS: Array<[number, string]> = [
+  [0, 'No end'],
+  [60 * 60, '1 hour'],
+  [24 * 60 * 60, '1 day'],
+  [7 * 24 * 60 * 60, '7 days'],
+  [30 * 24 * 60 * 60, '30 days'],
+];
+
+// For admins: the API behind it refuses everyone else, and the script shows
+// them only a message (src/pages/client/admin.ts).
+page('/admin', (c) =>
+  htmlPage(
+    c,
+    'Admin',
+    <div data-admin hidden>
+      <FormMessages />
+      <section aria-labelledby="users-heading">
+        <h2 id="users-heading">Users</h2>
+        <form id="admin-search" novalidate>
+          <div class="inline-fields">
+            <div class="field">
+              <label for="search">Search</label>
+              <input id="search" name="search" type="search" autocomplete="off" maxlength={MAX_EMAIL_LENGTH} />
+            </div>
+            <div class="field">
+              <label for="search-field">In</label>
+              <select id="search-field" name="field">
+                <option value="email">Email</option>
+                <option value="name">Name</option>
+              </select>
+            </div>
+          </div>
+          <button type="submit">Search</button>
+        </form>
+        <p class="hint" data-user-count aria-live="polite" />
+        <ul class="user-list" data-users />
+        <p class="actions">
+          <button type="button" class="secondary" data-action="users-previous" hidden>
+            Previous
+          </button>
+          <button type="button" class="secondary" data-action="users-next" hidden>
+            Next
+          </button>
+        </p>
+      </section>
+      <section class="panel" data-user-panel hidden aria-labelledby="user-heading">
+        <h2 id="user-heading" tabindex={-1} data-user-title>
+          User
+        </h2>
+        <FormMessages />
+        <dl class="profile">
+          <dt>Email</dt>
+          <dd data-user-email />
+          <dt>Id</dt>
+          <dd data-user-id />
+          <dt>Role</dt>
+          <dd data-user-role />
+          <dt>Status</dt>
+          <dd data-user-ban />
+        </dl>
+        <h3>Signs in with</h3>
+        <ul data-user-accounts />
+        <h3>Sessions</h3>
+        <ul class="sessions" data-user-sessions />
+        <p class="actions">
+          <button type="button" class="secondary" data-action="revoke-all">
+            Sign out every session
+          </button>
+          <button type="button" class="secondary" data-action="toggle-role" />
+          <button type="button" class="secondary" data-action="user-events">
+            Show this user's events
+          </button>
+        </p>
+        <h3>Ban</h3>
+        <form id="admin-ban" novalidate>
+          <div class="field">
+            <label for="ban-reason">Reason (for admins; optional)</label>
+            <input id="ban-reason" name="reason" type="text" autocomplete="off" maxlength={MAX_BAN_REASON_LENGTH} />
+          </div>
+          <div class="field">
+            <label for="ban-duration">For</label>
+            <select id="ban-duration" name="duration">
+              {BAN_LENGTHS.map(([seconds, label]) => (
+                <option value={String(seconds)}>{label}</option>
+              ))}
+            </select>
+          </div>
+          <button type="submit">Ban and sign out everywhere</button>
+        </form>
+        <p data-unban hidden>
+          <button type="button" data-action="unban">
+            Lift the ban
+          </button>
+        </p>
+      </section>
+      <section aria-labelledby="log-heading">
+        <h2 id="log-heading" tabindex={-1}>
+          Audit log
+        </h2>
+        <form id="admin-log" novalidate>
+          <div class="inline-fields">
+            <div class="field">
+              <label for="log-user">User id</label>
+              <input id="log-user" name="userId" type="text" autocomplete="off" maxlength={MAX_ID_LENGTH} />
+            </div>
+            <div class="field">
+              <label for="log-type">Event</label>
+              <select id="log-type" name="type">
+                <option value="">Any</option>
+                {AUDIT_EVENT_TYPES.map((type) => (
+                  <option value={type}>{type}</option>
+                ))}
+              </select>
+            </div>
+          </div>
+          <button type="submit">Show events</button>
+        </form>
+        <ol class="events" data-log data-method-names={METHOD_NAMES} aria-labelledby="log-heading" />
+        <p>
+          <button type="button" class="secondary" data-more-log hidden>
+            Show older events
+          </button>
+        </p>
+      </section>
+    </div>,
+    { wide: true },
   ),
 );
 

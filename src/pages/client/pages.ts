@@ -1,22 +1,15 @@
 // The pages' one script, served as /assets/pages.js (the CSP allows no inline
-// code). No framework: forms post JSON to the API on this origin and show its
-// errors as readable messages next to the field they concern.
+// code), bundled from this file and the modules it imports. No framework:
+// forms post JSON to the API on this origin and show its errors as readable
+// messages next to the field they concern.
 
-const MESSAGES: Record<string, string> = {
-  INVALID_EMAIL_OR_PASSWORD: 'That email and password do not match an account.',
-  USER_ALREADY_EXISTS: 'An account with this email already exists. Sign in instead.',
-  USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL: 'An account with this email already exists. Sign in instead.',
-  EMAIL_NOT_VERIFIED: 'Verify your email first: open the link we sent you.',
-  RATE_LIMITED: 'Too many attempts. Wait a little and try again.',
-  INVALID_TOKEN: 'This link is invalid, already used or expired. Ask for a new one.',
-  TOKEN_EXPIRED: 'This link has expired. Ask for a new one.',
-  PASSWORD_TOO_SHORT: 'The password is too short.',
-  PASSWORD_TOO_LONG: 'The password is too long.',
-  DATABASE_UNAVAILABLE: 'We cannot reach our database right now. Try again in a few seconds.',
-  INVALID_ORIGIN: 'This page may not call the API from here.',
-  UNAUTHORIZED: 'Your session has ended. Sign in again.',
-  NETWORK: 'We could not reach the server. Check your connection and try again.',
-};
+import { eventPager } from './activity';
+import { adminPage } from './admin';
+import { type ApiError, api, readable } from './api';
+import { $, byId, show, status, the } from './dom';
+
+/** Events the account page shows at first, and per "older" click. */
+const ACTIVITY_PAGE = 10;
 
 /**
  * VALIDATION_ERROR messages start with the API's name of the field: "email must
@@ -30,16 +23,8 @@ const INPUT_OF_FIELD: Record<string, string> = {
   newPassword: 'password',
 };
 
-/** The body of an API error (ours and Better Auth's). */
-interface ApiError {
-  code?: string;
-  message?: unknown;
-}
-
-type ApiResult<T> = { ok: true; status: number; data: T } | { ok: false; status: number; data: ApiError | null };
-
 interface SessionAnswer {
-  user: { name: string; email: string; emailVerified: boolean };
+  user: { name: string; email: string; emailVerified: boolean; role?: string | null };
   session: { id: string };
 }
 
@@ -49,62 +34,9 @@ interface ListedSession {
   userAgent?: string | null;
 }
 
-/** Answers with `{ ok: false, status: 0, data: { code: 'NETWORK' } }` when the server cannot be reached. */
-function api<T = unknown>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
-  const headers: Record<string, string> = {};
-  const init: RequestInit = { method, credentials: 'same-origin', headers };
-  if (body !== undefined) {
-    headers['content-type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  return fetch(path, init).then(
-    (response) =>
-      response.text().then((text) => {
-        let data = null;
-        try {
-          data = text ? JSON.parse(text) : null;
-        } catch {
-          data = null;
-        }
-        return { ok: response.ok, status: response.status, data } as ApiResult<T>;
-      }),
-    (): ApiResult<T> => ({ ok: false, status: 0, data: { code: 'NETWORK' } }),
-  );
-}
-
-function readable(data: ApiError | null): string {
-  const message = data?.code ? MESSAGES[data.code] : undefined;
-  if (message) return message;
-  if (data && typeof data.message === 'string' && data.message) return data.message;
-  return 'Something went wrong. Try again.';
-}
-
-function $(root: ParentNode, selector: string): HTMLElement | null {
-  return root.querySelector<HTMLElement>(selector);
-}
-
-/** An element every page of its kind has: a missing one is a bug in the page. */
-function the(root: ParentNode, selector: string): HTMLElement {
-  const element = $(root, selector);
-  if (!element) throw new Error(`No ${selector} on this page`);
-  return element;
-}
-
-function byId<T extends HTMLElement = HTMLElement>(id: string): T {
-  const element = document.getElementById(id);
-  if (!element) throw new Error(`No #${id} on this page`);
-  return element as T;
-}
-
 // A used token has no business in the address bar or the history.
 function forgetToken() {
   window.history.replaceState(null, '', window.location.pathname);
-}
-
-function show(element: HTMLElement | null, text: string) {
-  if (!element) return;
-  element.textContent = text;
-  element.hidden = !text;
 }
 
 function clearErrors(form: HTMLFormElement) {
@@ -136,12 +68,6 @@ function formError(form: HTMLFormElement, data: ApiError | null) {
     }
   }
   const box = the(form, '[data-form-error]');
-  show(box, text);
-  box.focus();
-}
-
-function status(root: ParentNode, text: string) {
-  const box = the(root, '[data-form-status]');
   show(box, text);
   box.focus();
 }
@@ -275,7 +201,13 @@ function account(root: HTMLElement) {
     the(root, '[data-user-email]').textContent = user.email;
     the(root, '[data-user-verified]').textContent = user.emailVerified ? 'verified' : 'not verified';
     the(root, '[data-unverified]').hidden = !!user.emailVerified;
+    the(root, '[data-admin-link]').hidden = user.role !== 'admin';
     root.hidden = false;
+    const activity = eventPager(the(root, '[data-events]'), the(root, '[data-more-events]') as HTMLButtonElement, {
+      admin: false,
+      onError: (data) => show($(root, '[data-form-error]'), readable(data)),
+    });
+    void activity.show(`/api/me/events?limit=${ACTIVITY_PAGE}`);
     api<ListedSession[]>('GET', '/api/auth/list-sessions').then((list) => {
       if (!list.ok || !Array.isArray(list.data)) return;
       const target = the(root, '[data-sessions]');
@@ -337,6 +269,8 @@ function start() {
   if (verify) verifyEmail(verify);
   const accountRoot = $(document, '[data-account]');
   if (accountRoot) account(accountRoot);
+  const adminRoot = $(document, '[data-admin]');
+  if (adminRoot) adminPage(adminRoot);
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
