@@ -16,6 +16,13 @@
 //
 // Each simulated client is its own client IP (cf-connecting-ip) for at most
 // 10 requests and signs in to its own accounts, so no rate limit is reached.
+//
+// `--db-rtt 20,60` measures instead what distance to the database costs: for
+// each round-trip time it puts a delay proxy (bench/delay-proxy.ts) in front
+// of Postgres, runs both Workers against it, and measures the floor, session
+// and token one request at a time. The slope of p50 over the RTT is the round
+// trips a request makes to the database; what is left above the floor once
+// those are taken off is its fixed cost. Printed and recorded as its own table.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -23,7 +30,9 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { applyMigrations } from '../scripts/lib/migrate.ts';
+import { startSqlOverHttp } from '../scripts/lib/sql-over-http.ts';
 import { postgresAddress, startWsProxy } from '../scripts/lib/ws-proxy.ts';
+import { type DelayProxy, startDelayProxy } from './delay-proxy.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
@@ -43,6 +52,16 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const WRANGLER = `${ROOT}node_modules/.bin/wrangler`;
 const RESULTS = `${ROOT}bench/RESULTS.md`;
 const SESSION_POOL = SMOKE ? 4 : 40;
+/** Round-trip times (ms) for the network model; empty: the ordinary benchmark. */
+const RTTS = (() => {
+  const at = args.indexOf('--db-rtt');
+  if (at === -1) return [];
+  const values = (args[at + 1] ?? '').split(',').map(Number);
+  if (values.length < 2 || values.some((value) => !Number.isFinite(value) || value < 0)) {
+    throw new Error('--db-rtt wants two or more round-trip times in ms, e.g. --db-rtt 20,60');
+  }
+  return values;
+})();
 
 type Endpoint = 'floor' | 'jwks' | 'session' | 'token' | 'sign-in' | 'sign-up';
 const ENDPOINTS: Endpoint[] = ['floor', 'jwks', 'session', 'token', 'sign-in', 'sign-up'];
@@ -60,12 +79,18 @@ interface Measurement {
   concurrency: number;
   requests: number;
   errors: Record<string, number>;
+  p25: number;
   p50: number;
+  p75: number;
   p99: number;
   rps: number;
   /** Mean per request, from Server-Timing; undefined when not reported. */
   queries?: number;
   connections?: number;
+  /** Statements sent over HTTP, per request (auth-worker only). */
+  httpQueries?: number;
+  /** The network model's round-trip time to the database, in ms (--db-rtt). */
+  rtt?: number;
 }
 
 let ipCounter = 0;
@@ -132,7 +157,7 @@ function requestFor(endpoint: Endpoint, client: Client, accounts: Account[], ind
   }
 }
 
-const DB_TIMING = /db;desc="queries=(\d+) connections=(\d+)"/;
+const DB_TIMING = /db;desc="queries=(\d+) connections=(\d+)(?: http=(\d+))?"/;
 
 async function measure(
   target: Target,
@@ -146,6 +171,7 @@ async function measure(
   const errors: Record<string, number> = {};
   let queries = 0;
   let connections = 0;
+  let httpQueries = 0;
   let counted = 0;
   let next = 0;
   const started = performance.now();
@@ -164,6 +190,7 @@ async function measure(
           if (timing) {
             queries += Number(timing[1]);
             connections += Number(timing[2]);
+            httpQueries += Number(timing[3] ?? 0);
             counted++;
           }
         } catch {
@@ -183,11 +210,15 @@ async function measure(
     concurrency,
     requests: latencies.length,
     errors,
+    p25: at(0.25),
     p50: at(0.5),
+    p75: at(0.75),
     p99: at(0.99),
     rps: latencies.length / elapsed,
     // Isolate-wide counters are per request only when requests do not overlap.
-    ...(concurrency === 1 && counted > 0 ? { queries: queries / counted, connections: connections / counted } : {}),
+    ...(concurrency === 1 && counted > 0
+      ? { queries: queries / counted, connections: connections / counted, httpQueries: httpQueries / counted }
+      : {}),
   };
 }
 
@@ -229,14 +260,22 @@ function freePort(): Promise<number> {
 async function benchTarget(
   target: Target,
   databaseUrl: string,
-  proxyAddress: string,
+  proxies: { ws: string; http: string },
   scratch: string,
+  plan: { endpoints: Endpoint[]; concurrencies: number[]; accounts: number; rtt?: number } = {
+    endpoints: ENDPOINTS,
+    concurrencies: CONCURRENCIES,
+    accounts: SESSION_POOL,
+  },
 ): Promise<Measurement[]> {
   const port = target === 'auth-worker' ? PORT : PORT + 1;
   const base = `http://localhost:${port}`;
   const vars: Record<string, string> = {
     DATABASE_URL: databaseUrl,
-    DATABASE_WS_PROXY: proxyAddress,
+    DATABASE_WS_PROXY: proxies.ws,
+    // The stock baseline runs as Better Auth's docs set it up: every query
+    // over the driver's WebSocket pool. Ours sends single statements over HTTP.
+    ...(target === 'auth-worker' ? { DATABASE_HTTP_PROXY: proxies.http } : {}),
     BETTER_AUTH_SECRET: `bench-only-secret-${RUN_ID}-0123456789abcdef`,
     BETTER_AUTH_URL: base,
     BENCH_DATABASE_STATS: '1',
@@ -281,7 +320,7 @@ async function benchTarget(
     await waitForHealth(base, server);
     // Accounts with sessions for session, token and sign-in (each its own client IP).
     const accounts: Account[] = [];
-    for (let index = 0; index < SESSION_POOL; index++) {
+    for (let index = 0; index < plan.accounts; index++) {
       const account = { email: freshEmail(), password: `bench password ${index}`, sessionToken: '' };
       const response = await fetch(...signUpRequest(new Client(base), account.email, account.password));
       if (!response.ok) throw new Error(`${target}: sign-up failed: ${response.status} ${await response.text()}`);
@@ -290,19 +329,19 @@ async function benchTarget(
     }
     // Warm-up: the first JWKS read creates or loads the signing keys, the
     // first requests compile the code paths; nothing of it is measured.
-    for (const endpoint of ENDPOINTS) {
+    for (const endpoint of plan.endpoints) {
       for (let index = 0; index < WARMUP; index++) {
         const [url, init] = requestFor(endpoint, new Client(base), accounts, index);
         await (await fetch(url, init)).arrayBuffer();
       }
     }
     const results: Measurement[] = [];
-    for (const concurrency of CONCURRENCIES) {
-      for (const endpoint of ENDPOINTS) {
-        const result = await measure(target, base, endpoint, concurrency, accounts);
+    for (const concurrency of plan.concurrencies) {
+      for (const endpoint of plan.endpoints) {
+        const result = { ...(await measure(target, base, endpoint, concurrency, accounts)), rtt: plan.rtt };
         results.push(result);
         console.log(
-          `${target.padEnd(11)} ${endpoint.padEnd(8)} c=${String(concurrency).padEnd(2)} p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms, ${result.rps.toFixed(1)} req/s${result.queries === undefined ? '' : `, ${result.queries.toFixed(2)} queries`}${Object.keys(result.errors).length ? `, errors ${JSON.stringify(result.errors)}` : ''}`,
+          `${target.padEnd(11)} ${plan.rtt === undefined ? '' : `rtt ${plan.rtt} ms `}${endpoint.padEnd(8)} c=${String(concurrency).padEnd(2)} p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms, ${result.rps.toFixed(1)} req/s${result.queries === undefined ? '' : `, ${result.queries.toFixed(2)} queries`}${Object.keys(result.errors).length ? `, errors ${JSON.stringify(result.errors)}` : ''}`,
         );
       }
     }
@@ -370,6 +409,103 @@ function table(results: Measurement[]): string[] {
   return lines;
 }
 
+const MODEL_ENDPOINTS: Endpoint[] = ['floor', 'session', 'token'];
+
+/** Least squares slope and intercept of `p` (a quantile, ms) over the RTT. */
+function lineOverRtt(points: Measurement[], quantile: 'p25' | 'p50' | 'p75'): { slope: number; intercept: number } {
+  const n = points.length;
+  const x = points.map((point) => point.rtt ?? 0);
+  const y = points.map((point) => point[quantile]);
+  const meanX = x.reduce((a, b) => a + b, 0) / n;
+  const meanY = y.reduce((a, b) => a + b, 0) / n;
+  let covariance = 0;
+  let variance = 0;
+  for (let i = 0; i < n; i++) {
+    covariance += ((x[i] ?? 0) - meanX) * ((y[i] ?? 0) - meanY);
+    variance += ((x[i] ?? 0) - meanX) ** 2;
+  }
+  const slope = covariance / variance;
+  return { slope, intercept: meanY - slope * meanX };
+}
+
+function networkModelTable(results: Measurement[]): string[] {
+  const header = RTTS.map((rtt) => `p50 @${rtt} ms`).join(' | ');
+  const lines = [
+    `| endpoint | target | ${header} | round trips (p50 slope) | p25 / p75 slopes | fixed cost above floor ms | queries / conns / http per request |`,
+    `|---|---|${RTTS.map(() => '---|').join('')}---|---|---|---|`,
+  ];
+  for (const endpoint of MODEL_ENDPOINTS) {
+    for (const target of ['auth-worker', 'stock'] as Target[]) {
+      const points = results.filter((r) => r.target === target && r.endpoint === endpoint);
+      const floor = lineOverRtt(
+        results.filter((r) => r.target === target && r.endpoint === 'floor'),
+        'p50',
+      );
+      const { slope, intercept } = lineOverRtt(points, 'p50');
+      const low = lineOverRtt(points, 'p25').slope;
+      const high = lineOverRtt(points, 'p75').slope;
+      const counts = points[0];
+      const errors = points.some((p) => Object.keys(p.errors).length > 0)
+        ? ` (non-200: ${points.map((p) => JSON.stringify(p.errors)).join(' ')})`
+        : '';
+      lines.push(
+        `| ${endpoint}${errors} | ${target} | ${points.map((p) => ms(p.p50)).join(' | ')} | ${slope.toFixed(2)} | ${low.toFixed(2)} / ${high.toFixed(2)} | ${endpoint === 'floor' ? '–' : ms(intercept - floor.intercept)} | ${counts?.queries?.toFixed(2) ?? '–'} / ${counts?.connections?.toFixed(2) ?? '–'} / ${counts?.httpQueries?.toFixed(2) ?? '–'} |`,
+      );
+    }
+  }
+  return lines;
+}
+
+/** --db-rtt: the floor, session and token of both Workers at each distance to the database. */
+async function networkModel(
+  urlOf: (database: string) => string,
+  names: Record<Target, string>,
+  scratch: string,
+): Promise<void> {
+  const database = postgresAddress(SERVER_URL);
+  const delays: DelayProxy[] = [];
+  let proxy: Awaited<ReturnType<typeof startWsProxy>> | undefined;
+  let httpProxy: Awaited<ReturnType<typeof startSqlOverHttp>> | undefined;
+  try {
+    for (const rtt of RTTS) delays.push(await startDelayProxy(database, rtt));
+    const targets = delays.map((delay) => delay.address);
+    proxy = await startWsProxy({ targets });
+    httpProxy = await startSqlOverHttp({ targets });
+    const proxies = { ws: proxy.address, http: httpProxy.address };
+    const started = new Date();
+    const results: Measurement[] = [];
+    for (const [index, rtt] of RTTS.entries()) {
+      const via = (name: string) => {
+        const url = new URL(urlOf(name));
+        url.host = delays[index]?.address ?? '';
+        return url.toString();
+      };
+      const plan = { endpoints: MODEL_ENDPOINTS, concurrencies: [1], accounts: SMOKE ? 2 : 10, rtt };
+      results.push(...(await benchTarget('auth-worker', via(names['auth-worker']), proxies, scratch, plan)));
+      results.push(...(await benchTarget('stock', via(names.stock), proxies, scratch, plan)));
+    }
+    const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.version}`;
+    const report = [
+      `## ${started.toISOString()} — npm run bench -- --db-rtt ${RTTS.join(',')}${SMOKE ? ' --smoke' : ''}: ${REQUESTS} requests per endpoint and distance, one at a time`,
+      '',
+      `Machine: ${machine}. \`wrangler dev\` on PostgreSQL 127.0.0.1 behind a delay proxy (every byte held RTT/2 each way); auth-worker with single statements over the local HTTP query endpoint and transactions over the WebSocket proxy, the stock baseline over the WebSocket proxy only. Round trips: slope of p50 over RTT (least squares); fixed cost: the intercept minus the floor's.`,
+      '',
+      ...networkModelTable(results),
+      '',
+    ].join('\n');
+    console.log(`\n${report}`);
+    if (RECORD) appendFileSync(RESULTS, `\n${report}`);
+    if (results.some((r) => Object.keys(r.errors).length > 0)) {
+      console.error('bench: some requests did not answer 200 (see the table)');
+      process.exitCode = 1;
+    }
+  } finally {
+    await proxy?.stop();
+    await httpProxy?.stop();
+    for (const delay of delays) await delay.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'auth-worker-bench-'));
   const names = { 'auth-worker': `auth_worker_bench_${RUN_ID}_ours`, stock: `auth_worker_bench_${RUN_ID}_stock` };
@@ -381,17 +517,24 @@ async function main(): Promise<void> {
     return url.toString();
   };
   let proxy: Awaited<ReturnType<typeof startWsProxy>> | undefined;
+  let httpProxy: Awaited<ReturnType<typeof startSqlOverHttp>> | undefined;
   try {
     for (const database of Object.values(names)) {
       await admin.query(`create database ${database}`);
       await applyMigrations(urlOf(database));
     }
+    if (RTTS.length > 0) {
+      await networkModel(urlOf, names, scratch);
+      return;
+    }
     proxy = await startWsProxy({ targets: [postgresAddress(SERVER_URL)] });
+    httpProxy = await startSqlOverHttp({ targets: [postgresAddress(SERVER_URL)] });
+    const proxies = { ws: proxy.address, http: httpProxy.address };
 
     const started = new Date();
     const results = [
-      ...(await benchTarget('auth-worker', urlOf(names['auth-worker']), proxy.address, scratch)),
-      ...(await benchTarget('stock', urlOf(names.stock), proxy.address, scratch)),
+      ...(await benchTarget('auth-worker', urlOf(names['auth-worker']), proxies, scratch)),
+      ...(await benchTarget('stock', urlOf(names.stock), proxies, scratch)),
     ];
     const bundle = bundleSize(undefined, scratch);
     const stockBundle = bundleSize(`${ROOT}bench/wrangler.stock.toml`, scratch);
@@ -421,6 +564,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await proxy?.stop();
+    await httpProxy?.stop();
     for (const database of Object.values(names)) {
       await admin.query(`drop database if exists ${database} with (force)`).catch(() => {});
     }

@@ -13,13 +13,19 @@ import * as schema from '../src/db/schema';
 interface StockEnv {
   DATABASE_URL: string;
   DATABASE_WS_PROXY?: string;
+  /** Left unset by npm run bench, so the baseline sends every query over the WebSocket pool. */
+  DATABASE_HTTP_PROXY?: string;
   BETTER_AUTH_SECRET: string;
   BETTER_AUTH_URL: string;
 }
 
 async function serve(request: Request, env: StockEnv, ctx: ExecutionContext): Promise<Response> {
   if (new URL(request.url).pathname === '/health') return Response.json({ status: 'ok' });
-  const { db, close } = createDb({ url: env.DATABASE_URL, wsProxy: env.DATABASE_WS_PROXY });
+  const { db, close } = createDb({
+    url: env.DATABASE_URL,
+    wsProxy: env.DATABASE_WS_PROXY,
+    httpProxy: env.DATABASE_HTTP_PROXY,
+  });
   try {
     const auth = betterAuth({
       baseURL: env.BETTER_AUTH_URL,

@@ -1,7 +1,8 @@
 // `npm run dev`: zero-setup local development.
 // Reads .dev.vars, lets the process environment override any variable, starts
-// the embedded Postgres when DATABASE_URL is unset, puts the WebSocket proxy in
-// front of any non-Neon Postgres, applies migrations and runs `wrangler dev`.
+// the embedded Postgres when DATABASE_URL is unset, puts the WebSocket proxy
+// and the HTTP query endpoint in front of any non-Neon Postgres, applies
+// migrations and runs `wrangler dev`.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { startEmbeddedPostgres } from './lib/embedded-postgres.ts';
@@ -19,6 +20,7 @@ import {
   writeOwnerOnlyFile,
 } from './lib/local-config.ts';
 import { applyMigrations } from './lib/migrate.ts';
+import { startSqlOverHttp } from './lib/sql-over-http.ts';
 import { postgresAddress, startWsProxy } from './lib/ws-proxy.ts';
 
 async function main(): Promise<void> {
@@ -63,6 +65,11 @@ async function main(): Promise<void> {
       stops.push(proxy.stop);
       vars.DATABASE_WS_PROXY = proxy.address;
       log(`WebSocket proxy on ${proxy.listening} -> ${postgresAddress(vars.DATABASE_URL)}`);
+      // Single statements go over Neon's HTTP query path, as in production.
+      const httpProxy = await startSqlOverHttp({ targets: [postgresAddress(vars.DATABASE_URL)] });
+      stops.push(httpProxy.stop);
+      vars.DATABASE_HTTP_PROXY = httpProxy.address;
+      log(`HTTP query endpoint on ${httpProxy.listening} -> ${postgresAddress(vars.DATABASE_URL)}`);
     }
 
     log(`Applying migrations to ${redactedUrl(vars.DATABASE_URL)}`);

@@ -66,6 +66,19 @@ const providerVariables = Object.fromEntries(
   ]),
 );
 
+/** A local proxy's loopback host:port, and its per-run secret as the path segment. */
+const localProxy = z.preprocess(
+  unset,
+  z
+    .string()
+    .trim()
+    .regex(
+      /^(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}(\/[A-Za-z0-9_-]+)?$/,
+      'must be a loopback host:port[/secret] (local development only)',
+    )
+    .optional(),
+);
+
 const bindingsSchema = z.object({
   DATABASE_URL: z
     .string({ error: 'is not set' })
@@ -74,17 +87,10 @@ const bindingsSchema = z.object({
     .refine((value) => /^postgres(ql)?:\/\/[^\s]+$/.test(value), 'must be a postgres:// or postgresql:// URL'),
   // Plain WebSockets to a local proxy: only ever on this machine. The path
   // segment is the proxy's per-run secret (scripts/lib/ws-proxy.ts).
-  DATABASE_WS_PROXY: z.preprocess(
-    unset,
-    z
-      .string()
-      .trim()
-      .regex(
-        /^(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}(\/[A-Za-z0-9_-]+)?$/,
-        'must be a loopback host:port[/secret] (local development only)',
-      )
-      .optional(),
-  ),
+  DATABASE_WS_PROXY: localProxy,
+  // Plain HTTP to the local endpoint that serves Neon's HTTP query protocol
+  // (scripts/lib/sql-over-http.ts): only ever on this machine, with its secret.
+  DATABASE_HTTP_PROXY: localProxy,
   BETTER_AUTH_SECRET: z
     .string({ error: 'is not set' })
     .min(1, 'is not set')
@@ -254,6 +260,8 @@ function toAppConfig(values: Bindings, problems: string[]) {
       url: values.DATABASE_URL,
       /** DATABASE_WS_PROXY: host:port/secret of a WebSocket-to-TCP proxy; set only by local dev and tests. */
       wsProxy: values.DATABASE_WS_PROXY,
+      /** DATABASE_HTTP_PROXY: host:port/secret of a local endpoint for Neon's HTTP query path; set only by local dev and tests. */
+      httpProxy: values.DATABASE_HTTP_PROXY,
     },
     /** BETTER_AUTH_SECRET */
     secret: values.BETTER_AUTH_SECRET,

@@ -143,8 +143,9 @@ export async function forwardToAuth(vars: AppEnv['Variables'], request: Request)
 
 /**
  * Local benchmarks only (BENCH_DATABASE_STATS=1, refused unless the Worker
- * runs on localhost): the queries and connections this isolate made while
- * serving the request, as `Server-Timing: db;desc="queries=N connections=M"`.
+ * runs on localhost): the queries, WebSocket connections and statements sent
+ * over HTTP this isolate made while serving the request, as
+ * `Server-Timing: db;desc="queries=N connections=M http=K"`.
  * The counters are per isolate, so the figure is exact only when requests do
  * not overlap; the benchmark reads it from its one-at-a-time runs.
  */
@@ -158,6 +159,6 @@ export const databaseStats: MiddlewareHandler<AppEnv> = async function databaseS
   c.res = new Response(c.res.body, c.res);
   c.res.headers.append(
     'server-timing',
-    `db;desc="queries=${after.queries - before.queries} connections=${after.connections - before.connections}"`,
+    `db;desc="queries=${after.queries - before.queries} connections=${after.connections - before.connections} http=${after.httpQueries - before.httpQueries}"`,
   );
 };

@@ -62,9 +62,19 @@ export interface Limit {
   windowSeconds: number;
 }
 
+/** Workers Rate Limiting bindings (wrangler.toml `[[ratelimits]]`). */
+type InLocationLimiter = 'TOKEN_IP_LIMIT' | 'TOKEN_SESSION_LIMIT';
+
 export interface RateLimitRule {
   /** Names the counter: the same name means the same budget. */
   name: string;
+  /**
+   * Counted by these Workers Rate Limiting bindings instead of the Durable
+   * Object: in the location, with no network call, and approximate. Only for
+   * a hot path whose limit is about volume, not guessing; each binding's limit
+   * and period in wrangler.toml are the Limit below.
+   */
+  inLocation?: { perIp: InLocationLimiter; perAccount: InLocationLimiter };
   perIp: Limit;
   perAccount?: Limit & {
     /**
@@ -175,8 +185,10 @@ export const RATE_LIMITS = {
     name: 'password-reset',
     perIp: { limit: 10, windowSeconds: 15 * MINUTE },
   },
+  // A token is a hot path: counted in the location, no Durable Object call.
   token: {
     name: 'token',
+    inLocation: { perIp: 'TOKEN_IP_LIMIT', perAccount: 'TOKEN_SESSION_LIMIT' },
     perIp: { limit: 120, windowSeconds: MINUTE },
     perAccount: { limit: 60, windowSeconds: MINUTE, keys: sessionCredentials },
   },
@@ -255,6 +267,7 @@ function refuse(retryAfterSeconds: number): AppError {
  * exactly what it exists to stop.
  */
 export function rateLimit(rule: RateLimitRule): MiddlewareHandler<AppEnv> {
+  if (rule.inLocation) return inLocationRateLimit(rule, rule.inLocation);
   return async function rateLimiter(c, next) {
     const perIp = await limiterFor(c, await keyFor(rule.name, 'ip', clientNetwork(c)))
       .attempt(rule.perIp.limit, rule.perIp.windowSeconds * 1000)
@@ -291,5 +304,39 @@ export function rateLimit(rule: RateLimitRule): MiddlewareHandler<AppEnv> {
     if (account?.countOnly && !account.countOnly(c.res.status)) {
       c.executionCtx.waitUntil(Promise.all(limiters.map((limiter) => limiter.refund())).catch(() => {}));
     }
+  };
+}
+
+/**
+ * rateLimit() for a rule counted by Workers Rate Limiting bindings, with the
+ * same order and the same answer to an outage: the per-IP check lets the
+ * request through, the per-account check refuses it. A binding says only
+ * yes or no, so a refusal asks the client to wait out one window.
+ */
+function inLocationRateLimit(
+  rule: RateLimitRule,
+  bindings: NonNullable<RateLimitRule['inLocation']>,
+): MiddlewareHandler<AppEnv> {
+  return async function inLocationRateLimiter(c, next) {
+    const perIp = await c.env[bindings.perIp]
+      .limit({ key: await keyFor(rule.name, 'ip', clientNetwork(c)) })
+      .catch((error: unknown) => {
+        logLimiterUnavailable(error);
+        return { success: true };
+      });
+    if (!perIp.success) throw refuse(rule.perIp.windowSeconds);
+
+    const account = rule.perAccount;
+    if (account) {
+      const keys = await Promise.all((await account.keys(c)).map((value) => keyFor(rule.name, 'account', value)));
+      const outcomes = await Promise.all(keys.map((key) => c.env[bindings.perAccount].limit({ key }))).catch(
+        (error: unknown) => {
+          logLimiterUnavailable(error);
+          throw refuse(60);
+        },
+      );
+      if (outcomes.some((outcome) => !outcome.success)) throw refuse(account.windowSeconds);
+    }
+    await next();
   };
 }

@@ -1,7 +1,9 @@
+/// <reference types="vite/client" />
 import { env, listDurableObjectIds } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/index';
 import { RATE_LIMITS } from '../src/rate-limit';
+import wranglerToml from '../wrangler.toml?raw';
 import {
   callApp,
   callWorker,
@@ -22,6 +24,17 @@ function signInRequest(email: string, ip: string, extraHeaders: Record<string, s
     headers: { ...json, 'cf-connecting-ip': ip, ...extraHeaders },
     body: JSON.stringify({ email, password: 'not the password' }),
   };
+}
+
+/**
+ * The token limits' bindings count in windows aligned to the clock (a window
+ * may end a moment after the first request): a test that fills one starts it
+ * early in a window, so that it ends in the same one.
+ */
+async function earlyInATokenWindow(): Promise<void> {
+  const windowMs = RATE_LIMITS.token.perIp.windowSeconds * 1000;
+  const left = windowMs - (Date.now() % windowMs);
+  if (left < 15_000) await new Promise((resolve) => setTimeout(resolve, left + 100));
 }
 
 async function expectRateLimited(response: Response) {
@@ -130,11 +143,57 @@ describe('rate limits', () => {
       { cookie: user.cookie },
       { authorization: 'Bearer junk.x', cookie: `__Secure-better-auth.session_token=${cookieValue}` },
     ];
+    await earlyInATokenWindow();
     for (let attempt = 0; attempt < RATE_LIMITS.token.perAccount.limit; attempt++) {
       const response = await callWorker('/api/auth/token', { headers: disguises[attempt % disguises.length] });
       expect(response.status).toBe(200);
     }
     for (const headers of disguises) await expectRateLimited(await callWorker('/api/auth/token', { headers }));
+  });
+
+  it('count tokens in the location: a token request reaches no Durable Object', async () => {
+    const user = await signUp();
+    const before = (await listDurableObjectIds(env.RATE_LIMITER)).length;
+    const response = await callWorker('/api/auth/token', {
+      headers: { authorization: `Bearer ${user.sessionToken}`, 'cf-connecting-ip': randomIp() },
+    });
+    expect(response.status).toBe(200);
+    expect((await listDurableObjectIds(env.RATE_LIMITER)).length).toBe(before);
+  });
+
+  it('count tokens per IP', async () => {
+    const user = await signUp();
+    const ip = randomIp();
+    const headers = { authorization: `Bearer ${user.sessionToken}`, 'cf-connecting-ip': ip };
+    // Per IP the budget is larger than per session: spread it over fresh sessions.
+    const sessions = [user, ...(await Promise.all([signUp(), signUp()]))];
+    await earlyInATokenWindow();
+    for (let attempt = 0; attempt < RATE_LIMITS.token.perIp.limit; attempt++) {
+      const session = sessions[attempt % sessions.length] as typeof user;
+      const response = await callWorker('/api/auth/token', {
+        headers: { authorization: `Bearer ${session.sessionToken}`, 'cf-connecting-ip': ip },
+      });
+      expect(response.status).toBe(200);
+    }
+    await expectRateLimited(await callWorker('/api/auth/token', { headers }));
+  });
+
+  it('count tokens with the Rate Limiting bindings that wrangler.toml declares with the same limits', () => {
+    // The binding's limit lives in wrangler.toml, the rule's in src/rate-limit.ts: they must agree.
+    const { inLocation, perIp, perAccount } = RATE_LIMITS.token;
+    for (const [binding, limit] of [
+      [inLocation.perIp, perIp],
+      [inLocation.perAccount, perAccount],
+    ] as const) {
+      const declared = new RegExp(
+        `name = "${binding}"\\s+namespace_id = "\\d+"\\s+simple = \\{ limit = (\\d+), period = (\\d+) \\}`,
+      ).exec(wranglerToml);
+      expect({ binding, limit: Number(declared?.[1]), period: Number(declared?.[2]) }).toEqual({
+        binding,
+        limit: limit.limit,
+        period: limit.windowSeconds,
+      });
+    }
   });
 });
 

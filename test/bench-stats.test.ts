@@ -15,7 +15,7 @@ describe('database stats header for benchmarks', () => {
     expect(response.headers.get('server-timing')).toBeNull();
   });
 
-  it('counts the queries and connections of a request', async () => {
+  it('counts the queries, connections and HTTP statements of a request', async () => {
     const user = await signUp();
     const session = await callWorker(
       '/api/auth/get-session',
@@ -23,10 +23,21 @@ describe('database stats header for benchmarks', () => {
       LOCAL_BENCH,
     );
     expect(session.status).toBe(200);
-    // A session read is one query: the session joined with its user.
-    expect(session.headers.get('server-timing')).toBe('db;desc="queries=1 connections=1"');
+    // A session read is one query, the session joined with its user, sent
+    // over HTTP: one round trip, no WebSocket connection.
+    expect(session.headers.get('server-timing')).toBe('db;desc="queries=1 connections=0 http=1"');
 
     const health = await callWorker('/health', {}, LOCAL_BENCH);
-    expect(health.headers.get('server-timing')).toBe('db;desc="queries=0 connections=0"');
+    expect(health.headers.get('server-timing')).toBe('db;desc="queries=0 connections=0 http=0"');
+  });
+
+  it('issues a token with no WebSocket connection', async () => {
+    const user = await signUp();
+    const headers = { authorization: `Bearer ${user.sessionToken}` };
+    // The first token of an isolate may read the signing keys; the next one must not.
+    expect((await callWorker('/api/auth/token', { headers }, LOCAL_BENCH)).status).toBe(200);
+    const token = await callWorker('/api/auth/token', { headers }, LOCAL_BENCH);
+    expect(token.status).toBe(200);
+    expect(token.headers.get('server-timing')).toBe('db;desc="queries=1 connections=0 http=1"');
   });
 });

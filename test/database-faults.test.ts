@@ -14,10 +14,21 @@ import {
 } from './helpers';
 
 const faults = inject('faultDatabaseUrls');
+const httpFaults = inject('faultHttpProxies');
 
 // Each fault is a DATABASE_URL leading to a database that fails in that way
-// (test/setup/fault-proxies.ts), whatever the driver does to reach it.
-const FAULTS: Array<{ name: string; overrides: EnvOverrides }> = [
+// (test/setup/fault-proxies.ts), whatever the driver does to reach it. Single
+// statements reach it over Neon's HTTP query path and transactions over a
+// WebSocket; each fault is run again with the HTTP endpoint unset, so that
+// every statement meets it over a WebSocket too.
+interface Fault {
+  name: string;
+  overrides: EnvOverrides;
+  /** False when only the HTTP query path fails: transactions (sign-up) still reach the database. */
+  failsTransactions?: false;
+}
+
+const DATABASE_FAULTS: Fault[] = [
   { name: 'nothing listens on the port', overrides: { DATABASE_URL: faults['nothing-listens'] } },
   { name: 'the database refuses new connections', overrides: { DATABASE_URL: faults['refuse-connections'] } },
   { name: 'the connection drops mid-query', overrides: { DATABASE_URL: faults['drop-mid-query'] } },
@@ -25,6 +36,24 @@ const FAULTS: Array<{ name: string; overrides: EnvOverrides }> = [
   {
     name: 'the database stops answering after the startup',
     overrides: { DATABASE_URL: faults['stall-after-startup'] },
+  },
+];
+const FAULTS: Fault[] = [
+  ...DATABASE_FAULTS,
+  ...DATABASE_FAULTS.map(({ name, overrides }) => ({
+    name: `${name} (every statement over a WebSocket)`,
+    overrides: { ...overrides, DATABASE_HTTP_PROXY: '' },
+  })),
+  // The HTTP query endpoint itself failing, in front of a healthy database.
+  {
+    name: 'nothing listens at the HTTP query endpoint',
+    overrides: { DATABASE_HTTP_PROXY: httpFaults['nothing-listens'] },
+    failsTransactions: false,
+  },
+  {
+    name: 'the HTTP query endpoint never answers',
+    overrides: { DATABASE_HTTP_PROXY: httpFaults['never-answers'] },
+    failsTransactions: false,
   },
 ];
 
@@ -37,7 +66,7 @@ async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number
   return { result, ms: performance.now() - started };
 }
 
-describe.each(FAULTS)('when $name', ({ overrides }) => {
+describe.each(FAULTS)('when $name', ({ overrides, failsTransactions = true }) => {
   it('sign-in answers 503 DATABASE_UNAVAILABLE within the bound, with Retry-After', async () => {
     const { result: response, ms } = await timed(() =>
       postJson('/api/auth/sign-in/email', { email: uniqueEmail(), password: 'whatever it is' }, {}, overrides),
@@ -48,17 +77,30 @@ describe.each(FAULTS)('when $name', ({ overrides }) => {
     expect(ms).toBeLessThan(BOUND_MS);
   });
 
-  it('sign-up answers 503 and writes nothing; the same request succeeds once the database is back', async () => {
-    const email = uniqueEmail('fault');
-    const body = { email, password: 'a good long password', name: 'Faulty' };
-    const during = await postJson('/api/auth/sign-up/email', body, {}, overrides);
-    expect(during.status).toBe(503);
-    expect(await countUsersWithEmail(email)).toBe(0);
+  // Sign-up is one transaction, over a WebSocket: a fault of the HTTP path alone does not reach it.
+  const signUpMeetsTheFault = failsTransactions;
 
-    const after = await postJson('/api/auth/sign-up/email', body);
-    expect(after.status).toBe(200);
-    expect(await countUsersWithEmail(email)).toBe(1);
-  });
+  it(
+    signUpMeetsTheFault
+      ? 'sign-up answers 503 and writes nothing; the same request succeeds once the database is back'
+      : 'sign-up, one transaction over a WebSocket, succeeds without the HTTP path',
+    async () => {
+      const email = uniqueEmail('fault');
+      const body = { email, password: 'a good long password', name: 'Faulty' };
+      const during = await postJson('/api/auth/sign-up/email', body, {}, overrides);
+      if (!signUpMeetsTheFault) {
+        expect(during.status).toBe(200);
+        expect(await countUsersWithEmail(email)).toBe(1);
+        return;
+      }
+      expect(during.status).toBe(503);
+      expect(await countUsersWithEmail(email)).toBe(0);
+
+      const after = await postJson('/api/auth/sign-up/email', body);
+      expect(after.status).toBe(200);
+      expect(await countUsersWithEmail(email)).toBe(1);
+    },
+  );
 
   it('session reads answer 503, /health keeps answering, /health/db reports it and recovers', async () => {
     const user = await signUp();

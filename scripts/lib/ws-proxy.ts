@@ -60,11 +60,11 @@ function toBuffer(data: RawData): Buffer {
 }
 
 /** 32 random bytes, URL-safe: the path segment that admits a client for this run only. */
-function newSecret(): string {
+export function newSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
-function constantTimeEqual(given: string, expected: string): boolean {
+export function constantTimeEqual(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);

@@ -103,6 +103,19 @@ async function whatABrowserGets(port: number): Promise<string[]> {
   } catch {
     // refused, hung up or silent: nothing for the page
   }
+  // A statement as a page would POST it to the HTTP query endpoint (a form
+  // needs no preflight), without the secret it cannot know.
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/sql`, {
+      method: 'POST',
+      headers: { origin: BROWSER_ORIGIN, 'content-type': 'text/plain' },
+      body: JSON.stringify({ query: 'select 1', params: [] }),
+      signal: AbortSignal.timeout(3_000),
+    });
+    if ((await response.text()).includes('rowCount')) found.push(`${port}: a statement ran at /sql`);
+  } catch {
+    // refused, hung up or silent: nothing for the page
+  }
   for (const path of ['/', '/ws']) {
     const accepted = await new Promise<boolean>((resolve) => {
       const socket = new WebSocket(`ws://127.0.0.1:${port}${path}`, {
@@ -184,6 +197,8 @@ describe('npm run dev', () => {
     const vars = parseEnv(readFileSync(envFile, 'utf8'));
     expect(vars.LEFT_OVER).toBeUndefined();
     expect(vars.DATABASE_WS_PROXY).toMatch(/^127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{43,}$/);
+    expect(vars.DATABASE_HTTP_PROXY).toMatch(/^127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{43,}$/);
+    expect(vars.DATABASE_HTTP_PROXY?.split('/')[1]).not.toBe(vars.DATABASE_WS_PROXY?.split('/')[1]);
   });
 
   it('opens nothing a page on another local origin can use: no DevTools, no WebSocket', async () => {
@@ -197,10 +212,11 @@ describe('npm run dev', () => {
     const vars = parseEnv(readFileSync(envFile, 'utf8'));
     const secrets = [
       vars.DATABASE_WS_PROXY?.split('/')[1],
+      vars.DATABASE_HTTP_PROXY?.split('/')[1],
       new URL(vars.DATABASE_URL ?? '').password,
       vars.BETTER_AUTH_SECRET,
     ].filter((secret): secret is string => Boolean(secret));
-    expect(secrets).toHaveLength(3);
+    expect(secrets).toHaveLength(4);
 
     process.kill(-groupId, 'SIGINT');
     // npm exits first; the dev script is done when the whole group is.

@@ -5,6 +5,7 @@
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../scripts/lib/embedded-postgres.ts';
 import { applyMigrations } from '../../scripts/lib/migrate.ts';
+import { startSqlOverHttp } from '../../scripts/lib/sql-over-http.ts';
 import { postgresAddress, startWsProxy } from '../../scripts/lib/ws-proxy.ts';
 import {
   type DatabaseFault,
@@ -44,11 +45,21 @@ export default async function setup(project: TestProject) {
   const route = await startSwitchableRoute({ database: databaseAddress, ...faultAddresses });
   stops.push(route.stop);
 
-  // The proxy forwards only to the addresses it is given.
-  const proxy = await startWsProxy({
-    targets: [databaseAddress, ...Object.values(faultAddresses), ...dropAtQueryAddresses, route.address],
-  });
+  // The proxies forward only to the addresses they are given. Single
+  // statements reach each fault over HTTP, transactions over WebSockets.
+  const targets = [databaseAddress, ...Object.values(faultAddresses), ...dropAtQueryAddresses, route.address];
+  const proxy = await startWsProxy({ targets });
   stops.push(proxy.stop);
+  const httpProxy = await startSqlOverHttp({ targets });
+  stops.push(httpProxy.stop);
+  // The HTTP endpoint itself failing: a port nothing listens on, and a
+  // server that accepts and never answers (the never-answer fault, which
+  // reads a request as it reads a Postgres startup and says nothing).
+  const secret = httpProxy.address.slice(httpProxy.address.indexOf('/'));
+  project.provide('faultHttpProxies', {
+    'nothing-listens': `${DEAD_ADDRESS}${secret}`,
+    'never-answers': `${faultAddresses['never-answer']}${secret}`,
+  });
 
   const urlOf = (address: string) => withAddress(databaseUrl, address);
   const faultDatabaseUrls = {} as Record<DatabaseFault, string>;
@@ -71,6 +82,7 @@ export default async function setup(project: TestProject) {
   console.log(`[tests] database: ${process.env.TEST_DATABASE_URL ? 'TEST_DATABASE_URL' : 'embedded PGlite'}`);
   project.provide('databaseUrl', databaseUrl);
   project.provide('databaseWsProxy', proxy.address);
+  project.provide('databaseHttpProxy', httpProxy.address);
 
   return async () => {
     for (const stop of stops.reverse()) await stop();

@@ -214,9 +214,12 @@ export async function startFaultProxy(mode: FaultMode, databaseAddress: string, 
  * isolate's key copies are per DATABASE_URL, so a test of what an isolate
  * does when the database it already read from fails needs one URL whose
  * database fails, not a second URL. New connections follow the route as set
- * at their start; the route is set with `PUT /route` on the control address,
+ * at their start, and a switch ends the connections made before it; the route is set with `PUT /route` on the control address,
  * the body naming a destination ('database', or a fault).
  */
+/** Time for the far end of a connection a switch ended to see it closed (loopback: far less). */
+const SWITCH_GRACE_MS = 50;
+
 export async function startSwitchableRoute(destinations: Record<'database' | DatabaseFault, string>) {
   let destination: keyof typeof destinations = 'database';
   const sockets = new Set<Socket>();
@@ -254,7 +257,18 @@ export async function startSwitchableRoute(destinations: Record<'database' | Dat
         return;
       }
       destination = body as keyof typeof destinations;
-      response.writeHead(204).end();
+      // The HTTP query endpoint keeps pooled connections, which would go on
+      // reaching the old destination: a switch ends every connection made
+      // before it, as a failing (or returning) database does, and answers
+      // once they are closed, so the next request finds no stale one.
+      const closing = [...sockets].map(
+        (socket) =>
+          new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve()))),
+      );
+      for (const socket of sockets) socket.resetAndDestroy();
+      void Promise.all(closing)
+        .then(() => new Promise((resolve) => setTimeout(resolve, SWITCH_GRACE_MS)))
+        .then(() => response.writeHead(204).end());
     });
   });
   await new Promise<void>((resolve) => control.listen(0, '127.0.0.1', resolve));

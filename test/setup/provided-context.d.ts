@@ -6,6 +6,9 @@ declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
     databaseWsProxy: string;
+    databaseHttpProxy: string;
+    /** DATABASE_HTTP_PROXY values whose endpoint fails: nothing listens, or it accepts and never answers. */
+    faultHttpProxies: Record<'nothing-listens' | 'never-answers', string>;
     /** DATABASE_URL values whose database fails in one way each (test/setup/fault-proxies.ts). */
     faultDatabaseUrls: Record<DatabaseFault, string>;
     /** DATABASE_URL values whose connection dies at query N (index N - 1), for atomicity tests. */
