@@ -13,7 +13,7 @@ import { forgetKeySnapshots } from '../src/jwt/key-cache';
 import { keyState, readKeys, rotateSigningKeys, rotationSettings } from '../src/jwt/key-store';
 import { RATE_LIMITS } from '../src/rate-limit';
 import { tokenFromLatestEmail } from './fakes/email-api';
-import { type FakeProviders, installFakeProviders } from './fakes/oauth-providers';
+import type { FakeProviders } from './fakes/oauth-providers';
 import {
   callWorker,
   cookiesFrom,
@@ -26,7 +26,7 @@ import {
   uniqueEmail,
   withDb,
 } from './helpers';
-import { APP_ORIGIN, arriveAt, providerUser, signInWith, storedIdentity } from './oauth-flow';
+import { APP_ORIGIN, arriveAt, installAppProviders, providerUser, signInWith, storedIdentity } from './oauth-flow';
 
 type Row = typeof auditEvent.$inferSelect;
 
@@ -163,8 +163,7 @@ describe('each event is written once, with the right actor', () => {
     let providers: FakeProviders;
     let oauthEnv: EnvOverrides;
     beforeEach(async () => {
-      providers = await installFakeProviders();
-      oauthEnv = { ...providers.env, TRUSTED_ORIGINS: APP_ORIGIN };
+      ({ providers: providers, env: oauthEnv } = await installAppProviders());
     });
     afterEach(() => providers.restore());
 

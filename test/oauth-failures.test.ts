@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PROVIDER_CALL_TIMEOUT_MS } from '../src/oauth/provider-calls';
-import { type FakeProviders, type FakeUser, installFakeProviders } from './fakes/oauth-providers';
+import type { FakeProviders, FakeUser } from './fakes/oauth-providers';
 import { callWorker, type EnvOverrides, postJson, signUp, TEST_AUTH_URL } from './helpers';
 import {
   APP_ORIGIN,
   arriveAt,
+  installAppProviders,
   providerUser,
   redirectOf,
   sessionCookieFrom,
@@ -16,8 +17,7 @@ let providers: FakeProviders;
 let env: EnvOverrides;
 
 beforeEach(async () => {
-  providers = await installFakeProviders();
-  env = { ...providers.env, TRUSTED_ORIGINS: APP_ORIGIN };
+  ({ providers: providers, env: env } = await installAppProviders());
 });
 afterEach(() => {
   vi.useRealTimers();

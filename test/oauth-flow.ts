@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { account, session, user } from '../src/db/schema';
-import type { FakeProviders, FakeUser } from './fakes/oauth-providers';
+import { type FakeProviders, type FakeUser, installFakeProviders } from './fakes/oauth-providers';
 import { callWorker, cookiesFrom, type EnvOverrides, TEST_AUTH_URL, uniqueEmail, withDb } from './helpers';
 
 /** The web app that signs users in through the Worker; trusted in these tests. */
@@ -81,4 +81,10 @@ export async function signInWith(
   const providerRedirect = providers[provider].approve(start.authorizationUrl, person);
   const callback = await arriveAt(providerRedirect, start.cookie, env);
   return { start, providerRedirect, callback, cookie: sessionCookieFrom(callback), error: redirectOf(callback).error };
+}
+
+/** The provider fakes, and the Worker configured for all three with the web app's origin trusted. */
+export async function installAppProviders(): Promise<{ providers: FakeProviders; env: EnvOverrides }> {
+  const providers = await installFakeProviders();
+  return { providers, env: { ...providers.env, TRUSTED_ORIGINS: APP_ORIGIN } };
 }

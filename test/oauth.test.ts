@@ -1,10 +1,11 @@
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { codeChallengeFor, type FakeProviders, type FakeUser, installFakeProviders } from './fakes/oauth-providers';
+import { codeChallengeFor, type FakeProviders, type FakeUser } from './fakes/oauth-providers';
 import { callWorker, type EnvOverrides, postJson, signUp, TEST_AUTH_URL, uniqueEmail } from './helpers';
 import {
   APP_ORIGIN,
   arriveAt,
+  installAppProviders,
   type ProviderId,
   providerUser,
   redirectOf,
@@ -19,8 +20,7 @@ let providers: FakeProviders;
 let env: EnvOverrides;
 
 beforeEach(async () => {
-  providers = await installFakeProviders();
-  env = { ...providers.env, TRUSTED_ORIGINS: APP_ORIGIN };
+  ({ providers: providers, env: env } = await installAppProviders());
 });
 afterEach(() => providers.restore());
 

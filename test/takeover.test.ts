@@ -7,7 +7,7 @@ import { AUTH_ROUTES, DISABLED_AUTH_PATHS } from '../src/auth-routes';
 import { account, session, user, verification } from '../src/db/schema';
 import { checkIdTokenSignIn } from '../src/oauth/id-token-sign-in';
 import { emailsTo, tokenFromLatestEmail } from './fakes/email-api';
-import { type FakeProviders, type FakeUser, installFakeProviders } from './fakes/oauth-providers';
+import type { FakeProviders, FakeUser } from './fakes/oauth-providers';
 import {
   betterAuthFor,
   callWorker,
@@ -23,6 +23,7 @@ import {
 import {
   APP_ORIGIN,
   arriveAt,
+  installAppProviders,
   type ProviderId,
   providerUser,
   redirectOf,
@@ -36,14 +37,20 @@ let providers: FakeProviders;
 let env: EnvOverrides;
 
 beforeEach(async () => {
-  providers = await installFakeProviders();
-  env = { ...providers.env, TRUSTED_ORIGINS: APP_ORIGIN };
+  ({ providers: providers, env: env } = await installAppProviders());
 });
 afterEach(() => providers.restore());
 
 const person = (overrides: Partial<FakeUser> = {}) => providerUser(overrides, 'person', 'Someone');
 const signInWith = (provider: ProviderId, who: FakeUser, overrides: EnvOverrides = env) =>
   signInWithProvider(providers, overrides, provider, who);
+
+const squatterPassword = 'the squatter chose this';
+
+/** The attacker signs up with a password under the victim's address. */
+function squatterSignUp(victim: string) {
+  return postJson('/api/auth/sign-up/email', { email: victim, password: squatterPassword, name: 'Squatter' }, {}, env);
+}
 
 async function sessionOf(cookie: string | undefined) {
   if (!cookie) return null;
@@ -150,14 +157,8 @@ describe('1. pre-registration through a provider email the provider did not veri
 describe('2. pre-registration through an implicit provider join', () => {
   it('refuses to join Google into an account that has a password; a reset then ends the squatter', async () => {
     const victim = uniqueEmail('victim');
-    const squatterPassword = 'the squatter chose this';
     // The attacker signs up with the victim's address; the victim clicks the genuine verification link.
-    const squatter = await postJson(
-      '/api/auth/sign-up/email',
-      { email: victim, password: squatterPassword, name: 'Squatter' },
-      {},
-      env,
-    );
+    const squatter = await squatterSignUp(victim);
     expect(squatter.status).toBe(200);
     const squatterCookie = cookiesFrom(squatter);
     const verified = await callWorker(
@@ -515,13 +516,7 @@ describe('7. id_token sign-in for native apps, when configured: a single-use non
 describe('7. id_token links: the same switch and nonce as id_token sign-ins', () => {
   it('refuses POST /api/auth/link-social with an idToken: a squatter cannot join a stolen Google token to the account', async () => {
     const victim = uniqueEmail('victim');
-    const squatterPassword = 'the squatter chose this';
-    const squatter = await postJson(
-      '/api/auth/sign-up/email',
-      { email: victim, password: squatterPassword, name: 'Squatter' },
-      {},
-      env,
-    );
+    const squatter = await squatterSignUp(victim);
     const squatterCookie = cookiesFrom(squatter);
     const stolen = await providers.google.signIdToken(person({ email: victim }));
 
