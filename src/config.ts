@@ -79,6 +79,12 @@ const localProxy = z.preprocess(
     .optional(),
 );
 
+/** A Workers Rate Limiting binding (wrangler.toml `[[ratelimits]]`). */
+const rateLimitBinding = z.custom<RateLimit>(
+  (value) => typeof (value as { limit?: unknown } | null | undefined)?.limit === 'function',
+  { error: 'binding is missing' },
+);
+
 const bindingsSchema = z.object({
   DATABASE_URL: z
     .string({ error: 'is not set' })
@@ -173,6 +179,10 @@ const bindingsSchema = z.object({
   RATE_LIMITER: z.custom<DurableObjectNamespace>((value) => value !== undefined && value !== null, {
     error: 'binding is missing',
   }),
+  // Token issuance is limited by these (src/rate-limit.ts); without them every
+  // token request would fail on a missing binding instead of naming it here.
+  TOKEN_IP_LIMIT: rateLimitBinding,
+  TOKEN_SESSION_LIMIT: rateLimitBinding,
   ...providerVariables,
 });
 

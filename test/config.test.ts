@@ -33,6 +33,8 @@ const cases: Array<{ variable: string; overrides: EnvOverrides; secretValue?: st
   { variable: 'DATABASE_HTTP_PROXY', overrides: { DATABASE_HTTP_PROXY: 'https://127.0.0.1:4444/secret' } },
   { variable: 'DATABASE_HTTP_PROXY', overrides: { DATABASE_HTTP_PROXY: '127.0.0.1:4444/../secret' } },
   { variable: 'RATE_LIMITER', overrides: { RATE_LIMITER: undefined } },
+  { variable: 'TOKEN_IP_LIMIT', overrides: { TOKEN_IP_LIMIT: undefined } },
+  { variable: 'TOKEN_SESSION_LIMIT', overrides: { TOKEN_SESSION_LIMIT: undefined } },
   { variable: 'PASSWORD_HASH_PARAMS', overrides: { PASSWORD_HASH_PARAMS: 'N=16384' } },
   { variable: 'PASSWORD_HASH_PARAMS', overrides: { PASSWORD_HASH_PARAMS: 'N=10000,r=16,p=1' } },
   { variable: 'PASSWORD_HASH_PARAMS', overrides: { PASSWORD_HASH_PARAMS: 'N=1048576,r=16,p=1' } },
