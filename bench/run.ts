@@ -17,12 +17,15 @@
 // Each simulated client is its own client IP (cf-connecting-ip) for at most
 // 10 requests and signs in to its own accounts, so no rate limit is reached.
 //
-// `--db-rtt 20,60` measures instead what distance to the database costs: for
-// each round-trip time it puts a delay proxy (bench/delay-proxy.ts) in front
-// of Postgres, runs both Workers against it, and measures the floor, session
-// and token one request at a time. The slope of p50 over the RTT is the round
-// trips a request makes to the database; what is left above the floor once
-// those are taken off is its fixed cost. Printed and recorded as its own table.
+// Then it measures what distance to the database costs (the network model):
+// for each round-trip time (20 and 60 ms unless `--db-rtt` names others) it
+// puts a delay proxy (bench/delay-proxy.ts) in front of Postgres, runs both
+// Workers against it, and measures the floor, session and token one request
+// at a time. The slope of p50 over the RTT is the round trips a request makes
+// to the database; what is left above the floor once those are taken off is
+// its fixed cost. Last, the run is checked against the performance goals
+// (printed, never asserted). `--db-rtt 20,60` alone runs only the model;
+// --smoke runs only the ordinary benchmark, with tiny counts.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -44,6 +47,8 @@ const RECORD = !SMOKE && !args.includes('--no-record');
 /** Requests per endpoint and concurrency; sign-in and sign-up get half (each is a password hash). */
 const REQUESTS = option('requests', SMOKE ? 6 : 200);
 const HASH_REQUESTS = Math.max(2, Math.floor(REQUESTS / 2));
+/** Requests per endpoint and distance in the network model (`--requests` when it runs alone). */
+const REQUESTS_PER_DISTANCE = args.includes('--db-rtt') ? REQUESTS : option('model-requests', 60);
 const WARMUP = SMOKE ? 2 : 20;
 const CONCURRENCIES = SMOKE ? [1, 2] : [1, 20];
 const PORT = option('port', 8794);
@@ -52,10 +57,12 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const WRANGLER = `${ROOT}node_modules/.bin/wrangler`;
 const RESULTS = `${ROOT}bench/RESULTS.md`;
 const SESSION_POOL = SMOKE ? 4 : 40;
-/** Round-trip times (ms) for the network model; empty: the ordinary benchmark. */
+/** `--db-rtt`: only the network model, at these distances. */
+const MODEL_ONLY = args.includes('--db-rtt');
+/** Round-trip times (ms) for the network model. */
 const RTTS = (() => {
   const at = args.indexOf('--db-rtt');
-  if (at === -1) return [];
+  if (at === -1) return [20, 60];
   const values = (args[at + 1] ?? '').split(',').map(Number);
   if (values.length < 2 || values.some((value) => !Number.isFinite(value) || value < 0)) {
     throw new Error('--db-rtt wants two or more round-trip times in ms, e.g. --db-rtt 20,60');
@@ -165,8 +172,9 @@ async function measure(
   endpoint: Endpoint,
   concurrency: number,
   accounts: Account[],
+  requests = REQUESTS,
 ): Promise<Measurement> {
-  const total = endpoint === 'sign-in' || endpoint === 'sign-up' ? HASH_REQUESTS : REQUESTS;
+  const total = endpoint === 'sign-in' || endpoint === 'sign-up' ? Math.max(2, Math.floor(requests / 2)) : requests;
   const latencies: number[] = [];
   const errors: Record<string, number> = {};
   let queries = 0;
@@ -262,7 +270,7 @@ async function benchTarget(
   databaseUrl: string,
   proxies: { ws: string; http: string },
   scratch: string,
-  plan: { endpoints: Endpoint[]; concurrencies: number[]; accounts: number; rtt?: number } = {
+  plan: { endpoints: Endpoint[]; concurrencies: number[]; accounts: number; rtt?: number; requests?: number } = {
     endpoints: ENDPOINTS,
     concurrencies: CONCURRENCIES,
     accounts: SESSION_POOL,
@@ -338,7 +346,10 @@ async function benchTarget(
     const results: Measurement[] = [];
     for (const concurrency of plan.concurrencies) {
       for (const endpoint of plan.endpoints) {
-        const result = { ...(await measure(target, base, endpoint, concurrency, accounts)), rtt: plan.rtt };
+        const result = {
+          ...(await measure(target, base, endpoint, concurrency, accounts, plan.requests)),
+          rtt: plan.rtt,
+        };
         results.push(result);
         console.log(
           `${target.padEnd(11)} ${plan.rtt === undefined ? '' : `rtt ${plan.rtt} ms `}${endpoint.padEnd(8)} c=${String(concurrency).padEnd(2)} p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms, ${result.rps.toFixed(1)} req/s${result.queries === undefined ? '' : `, ${result.queries.toFixed(2)} queries`}${Object.keys(result.errors).length ? `, errors ${JSON.stringify(result.errors)}` : ''}`,
@@ -411,6 +422,52 @@ function table(results: Measurement[]): string[] {
 
 const MODEL_ENDPOINTS: Endpoint[] = ['floor', 'session', 'token'];
 
+const MODEL_SETUP =
+  "`wrangler dev` on PostgreSQL 127.0.0.1 behind a delay proxy (every byte held RTT/2 each way); auth-worker with single statements over the local HTTP query endpoint and transactions over the WebSocket proxy, the stock baseline over the WebSocket proxy only. Round trips: slope of p50 over RTT (least squares); fixed cost: the intercept minus the floor's.";
+
+/** The hot paths' goals (bench/README.md), checked against one run: printed, never asserted. */
+function goalsTable(ordinary: Measurement[], model: Measurement[]): string[] {
+  const find = (target: Target, endpoint: Endpoint, concurrency: number) =>
+    ordinary.find((r) => r.target === target && r.endpoint === endpoint && r.concurrency === concurrency);
+  const roundTrips = (endpoint: Endpoint) =>
+    lineOverRtt(
+      model.filter((r) => r.target === 'auth-worker' && r.endpoint === endpoint),
+      'p50',
+    ).slope;
+  const floor = find('auth-worker', 'floor', 1)?.p50;
+  const session = find('auth-worker', 'session', 1)?.p50;
+  const token = find('auth-worker', 'token', 1)?.p50;
+  const tokenRps = find('auth-worker', 'token', 20)?.rps;
+  const stockTokenRps = find('stock', 'token', 20)?.rps;
+  const goal = (name: string, value: number | undefined, bound: string, met: (v: number) => boolean) =>
+    `| ${name} | ${value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(2)} | ${bound} | ${value !== undefined && met(value) ? 'met' : 'not met'} |`;
+  return [
+    '| goal | measured | bound | |',
+    '|---|---|---|---|',
+    goal('session round trips to the database (p50 slope)', roundTrips('session'), '≤ 1.2', (v) => v <= 1.2),
+    goal('token round trips to the database (p50 slope)', roundTrips('token'), '≤ 1.2', (v) => v <= 1.2),
+    goal(
+      'session p50 ÷ floor p50, zero delay, c=1',
+      session && floor ? session / floor : undefined,
+      '≤ 2',
+      (v) => v <= 2,
+    ),
+    goal('token p50 ÷ floor p50, zero delay, c=1', token && floor ? token / floor : undefined, '≤ 2', (v) => v <= 2),
+    goal(
+      'token p50 ÷ session p50, zero delay, c=1',
+      token && session ? token / session : undefined,
+      '≤ 1.2',
+      (v) => v <= 1.2,
+    ),
+    goal(
+      'token req/s ÷ stock token req/s, c=20',
+      tokenRps && stockTokenRps ? tokenRps / stockTokenRps : undefined,
+      '≥ 1',
+      (v) => v >= 1,
+    ),
+  ];
+}
+
 /** Least squares slope and intercept of `p` (a quantile, ms) over the RTT. */
 function lineOverRtt(points: Measurement[], quantile: 'p25' | 'p50' | 'p75'): { slope: number; intercept: number } {
   const n = points.length;
@@ -456,12 +513,12 @@ function networkModelTable(results: Measurement[]): string[] {
   return lines;
 }
 
-/** --db-rtt: the floor, session and token of both Workers at each distance to the database. */
+/** The network model: the floor, session and token of both Workers at each distance to the database. */
 async function networkModel(
   urlOf: (database: string) => string,
   names: Record<Target, string>,
   scratch: string,
-): Promise<void> {
+): Promise<Measurement[]> {
   const database = postgresAddress(SERVER_URL);
   const delays: DelayProxy[] = [];
   let proxy: Awaited<ReturnType<typeof startWsProxy>> | undefined;
@@ -472,7 +529,6 @@ async function networkModel(
     proxy = await startWsProxy({ targets });
     httpProxy = await startSqlOverHttp({ targets });
     const proxies = { ws: proxy.address, http: httpProxy.address };
-    const started = new Date();
     const results: Measurement[] = [];
     for (const [index, rtt] of RTTS.entries()) {
       const via = (name: string) => {
@@ -480,25 +536,17 @@ async function networkModel(
         url.host = delays[index]?.address ?? '';
         return url.toString();
       };
-      const plan = { endpoints: MODEL_ENDPOINTS, concurrencies: [1], accounts: SMOKE ? 2 : 10, rtt };
+      const plan = {
+        endpoints: MODEL_ENDPOINTS,
+        concurrencies: [1],
+        accounts: SMOKE ? 2 : 10,
+        rtt,
+        requests: REQUESTS_PER_DISTANCE,
+      };
       results.push(...(await benchTarget('auth-worker', via(names['auth-worker']), proxies, scratch, plan)));
       results.push(...(await benchTarget('stock', via(names.stock), proxies, scratch, plan)));
     }
-    const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.version}`;
-    const report = [
-      `## ${started.toISOString()} — npm run bench -- --db-rtt ${RTTS.join(',')}${SMOKE ? ' --smoke' : ''}: ${REQUESTS} requests per endpoint and distance, one at a time`,
-      '',
-      `Machine: ${machine}. \`wrangler dev\` on PostgreSQL 127.0.0.1 behind a delay proxy (every byte held RTT/2 each way); auth-worker with single statements over the local HTTP query endpoint and transactions over the WebSocket proxy, the stock baseline over the WebSocket proxy only. Round trips: slope of p50 over RTT (least squares); fixed cost: the intercept minus the floor's.`,
-      '',
-      ...networkModelTable(results),
-      '',
-    ].join('\n');
-    console.log(`\n${report}`);
-    if (RECORD) appendFileSync(RESULTS, `\n${report}`);
-    if (results.some((r) => Object.keys(r.errors).length > 0)) {
-      console.error('bench: some requests did not answer 200 (see the table)');
-      process.exitCode = 1;
-    }
+    return results;
   } finally {
     await proxy?.stop();
     await httpProxy?.stop();
@@ -523,8 +571,24 @@ async function main(): Promise<void> {
       await admin.query(`create database ${database}`);
       await applyMigrations(urlOf(database));
     }
-    if (RTTS.length > 0) {
-      await networkModel(urlOf, names, scratch);
+    const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
+    if (MODEL_ONLY) {
+      const started = new Date();
+      const model = await networkModel(urlOf, names, scratch);
+      const report = [
+        `## ${started.toISOString()} — npm run bench -- --db-rtt ${RTTS.join(',')}${SMOKE ? ' --smoke' : ''}: ${REQUESTS_PER_DISTANCE} requests per endpoint and distance, one at a time`,
+        '',
+        `Machine: ${machine}. ${MODEL_SETUP}`,
+        '',
+        ...networkModelTable(model),
+        '',
+      ].join('\n');
+      console.log(`\n${report}`);
+      if (RECORD) appendFileSync(RESULTS, `\n${report}`);
+      if (model.some((r) => Object.keys(r.errors).length > 0)) {
+        console.error('bench: some requests did not answer 200 (see the table)');
+        process.exitCode = 1;
+      }
       return;
     }
     proxy = await startWsProxy({ targets: [postgresAddress(SERVER_URL)] });
@@ -539,8 +603,12 @@ async function main(): Promise<void> {
     const bundle = bundleSize(undefined, scratch);
     const stockBundle = bundleSize(`${ROOT}bench/wrangler.stock.toml`, scratch);
     const costs = workerdCosts(urlOf(names['auth-worker']));
+    // The model starts its own proxies, in front of the delay proxies.
+    await proxy.stop();
+    await httpProxy.stop();
+    proxy = httpProxy = undefined;
+    const model = SMOKE ? [] : await networkModel(urlOf, names, scratch);
 
-    const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
     const report = [
       `## ${started.toISOString()} — npm run bench${SMOKE ? ' --smoke' : ''}: ${REQUESTS} requests per endpoint and concurrency (${HASH_REQUESTS} for sign-in and sign-up)`,
       '',
@@ -554,10 +622,22 @@ async function main(): Promise<void> {
       '',
       ...costs.map((cost) => `- ${cost.label}: ${cost.value}`),
       '',
+      ...(model.length > 0
+        ? [
+            `Distance to the database (${REQUESTS_PER_DISTANCE} requests per endpoint and distance, one at a time): ${MODEL_SETUP}`,
+            '',
+            ...networkModelTable(model),
+            '',
+            'Against the goals (this run):',
+            '',
+            ...goalsTable(results, model),
+            '',
+          ]
+        : []),
     ].join('\n');
     console.log(`\n${report}`);
     if (RECORD) appendFileSync(RESULTS, `\n${report}`);
-    const failed = results.filter((r) => Object.keys(r.errors).length > 0);
+    const failed = [...results, ...model].filter((r) => Object.keys(r.errors).length > 0);
     if (failed.length > 0) {
       console.error('bench: some requests did not answer 200 (see the table)');
       process.exitCode = 1;
