@@ -29,7 +29,11 @@ describe('verification email', () => {
     const user = await signUp();
     const [email, ...more] = emailsTo(user.email);
     expect(more).toHaveLength(0);
-    expect(email).toMatchObject({ from: TEST_EMAIL_FROM, to: [user.email], subject: 'Verify your email address' });
+    expect(email).toMatchObject({
+      from: TEST_EMAIL_FROM,
+      to: [user.email],
+      subject: 'Verify your email for auth-worker',
+    });
     expect(email?.headers.get('authorization')).toBe(`Bearer ${TEST_RESEND_API_KEY}`);
     expect(email?.headers.get('content-type')).toBe('application/json');
     expect(email?.text).toContain(`${TEST_AUTH_URL}/verify-email?token=`);
@@ -68,7 +72,11 @@ describe('password reset email', () => {
     const requested = await postJson('/api/auth/request-password-reset', { email: user.email });
     expect(requested.status).toBe(200);
     const email = emailsTo(user.email).at(-1);
-    expect(email).toMatchObject({ from: TEST_EMAIL_FROM, to: [user.email], subject: 'Reset your password' });
+    expect(email).toMatchObject({
+      from: TEST_EMAIL_FROM,
+      to: [user.email],
+      subject: 'Reset your auth-worker password',
+    });
     expect(email?.text).toContain(`${TEST_AUTH_URL}/reset-password?token=`);
 
     const token = tokenFromLatestEmail(user.email, '/reset-password');
