@@ -193,3 +193,29 @@ describe('forms without JavaScript', () => {
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
   });
 });
+
+describe('the Origin of a form post', () => {
+  // Under the pages' Referrer-Policy: no-referrer, Chromium sends a form
+  // post's Origin as `null`; Sec-Fetch-Site still tells where it came from.
+  it('accepts Origin: null from this origin (Sec-Fetch-Site: same-origin)', async () => {
+    const user = await signUp();
+    const response = await postForm(
+      '/login',
+      { email: user.email, password: user.password },
+      { origin: 'null', 'sec-fetch-site': 'same-origin' },
+    );
+    expect(response.status).toBe(303);
+  });
+
+  it.each([
+    ['cross-site', { origin: 'null', 'sec-fetch-site': 'cross-site' }],
+    ['same-site', { origin: 'null', 'sec-fetch-site': 'same-site' }],
+    ['unsaid', { origin: 'null' }],
+  ])('refuses Origin: null from elsewhere (%s), writing nothing', async (_label, headers) => {
+    const before = await databaseFingerprint();
+    const email = uniqueEmail('null-origin');
+    const response = await postForm('/signup', { name: 'Mallory', email, password: 'long enough password' }, headers);
+    expect(await expectHtmlPage(response, 403)).toContain('This page may not be sent from another site.');
+    expect(await databaseFingerprint()).toBe(before);
+  });
+});

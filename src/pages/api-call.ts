@@ -25,6 +25,22 @@ export interface ApiAnswer {
   retryAfter: number | undefined;
 }
 
+/**
+ * The Origin a page's form post is sent on with. The pages answer with
+ * `Referrer-Policy: no-referrer` (a reset page's URL holds its token), and
+ * under that policy Chromium sends a form post's Origin as the opaque `null`.
+ * Its Sec-Fetch-Site, which a page cannot set, still says whether the post
+ * came from this origin: then the post is our own page's, and goes on with
+ * this origin, so that the API's origin check (and Better Auth's) sees what
+ * the browser proved. Any other Origin, `null` from anywhere else included,
+ * goes on as it came, and the API refuses it as it would refuse a fetch.
+ */
+function originOf(c: Context<AppEnv>): string | undefined {
+  const origin = c.req.header('origin');
+  if (origin === 'null' && c.req.header('sec-fetch-site') === 'same-origin') return new URL(c.req.url).origin;
+  return origin;
+}
+
 /** Calls `/api/auth<path>` with the browser's request headers; `body` goes as JSON. */
 export async function callAuthApi(
   c: Context<AppEnv>,
@@ -34,7 +50,7 @@ export async function callAuthApi(
 ): Promise<ApiAnswer> {
   const headers = new Headers();
   for (const name of FORWARDED_HEADERS) {
-    const value = c.req.header(name);
+    const value = name === 'origin' ? originOf(c) : c.req.header(name);
     if (value !== undefined) headers.set(name, value);
   }
   if (body) headers.set('content-type', 'application/json');

@@ -108,6 +108,7 @@ export const STRINGS = {
   sessionOther: '{device} · signed in {ago}',
   deviceBrowserOnOs: '{browser} on {os}',
   deviceUnknown: 'An unknown browser or app',
+  justNow: 'just now',
   sessionSignOut: 'Sign out',
   sessionSignOutLabel: 'Sign out {device}, signed in {ago}',
   sessionSignedOut: 'That session is signed out.',

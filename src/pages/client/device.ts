@@ -10,7 +10,7 @@ const BROWSERS: Array<[RegExp, string]> = [
   [/\bOPR\//, 'Opera'],
   [/\bSamsungBrowser\//, 'Samsung Internet'],
   [/\b(?:Firefox|FxiOS)\//, 'Firefox'],
-  [/\b(?:Chrome|CriOS|Chromium)\//, 'Chrome'],
+  [/(?:\bChrome|\bCriOS|\bChromium|HeadlessChrome)\//, 'Chrome'],
   [/\bVersion\/[\d.]+.*\bSafari\//, 'Safari'],
 ];
 
@@ -33,10 +33,11 @@ export function describeDevice(userAgent: string | null | undefined): string {
   return browser ?? t('deviceUnknown');
 }
 
-/** "5 minutes ago", "yesterday", in the page's language. */
+/** "just now", "5 minutes ago", "yesterday": the catalog's "just now", then the page's language. */
 export function timeAgo(date: Date, now = Date.now()): string {
   const format = new Intl.RelativeTimeFormat(document.documentElement.lang || 'en', { numeric: 'auto' });
   const seconds = Math.round((date.getTime() - now) / 1000);
+  if (Math.abs(seconds) < 45) return t('justNow');
   const steps: Array<[number, Intl.RelativeTimeFormatUnit]> = [
     [60, 'second'],
     [60, 'minute'],
