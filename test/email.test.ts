@@ -66,6 +66,39 @@ describe('verification email', () => {
   });
 });
 
+describe('what the emails say', () => {
+  it('name the app from APP_NAME, in a plain-text part and a simple HTML part, with the lifetime and what to do if not asked', async () => {
+    const branded = { APP_NAME: 'Acme', SUPPORT_URL: 'mailto:help@acme.example' };
+    const user = await signUp(branded);
+    await postJson('/api/auth/request-password-reset', { email: user.email }, {}, branded);
+    const [verify, reset] = emailsTo(user.email);
+    expect(verify?.subject).toBe('Verify your email for Acme');
+    expect(reset?.subject).toBe('Reset your Acme password');
+    for (const email of [verify, reset]) {
+      expect(email?.text.startsWith('Acme\n')).toBe(true);
+      expect(email?.text).toMatch(/works (once, )?for 60 minutes/);
+      expect(email?.text).toMatch(/If you did not (sign up for Acme|ask), ignore this email/);
+      expect(email?.text).toContain('Questions? Contact support: mailto:help@acme.example');
+      expect(email?.text).not.toContain('<');
+      expect(email?.html).toMatch(/^<!doctype html><html lang="en">/);
+      expect(email?.html).toContain('>Acme</p>');
+      // The link twice: a button, and written out for clients that hide buttons.
+      expect(
+        email?.html.match(new RegExp(`href="${TEST_AUTH_URL}/(verify-email|reset-password)\\?token=`, 'g')),
+      ).toHaveLength(2);
+      expect(email?.html).not.toContain('<script');
+    }
+  });
+
+  it('escape the address and the app name in the HTML part', async () => {
+    const user = await signUp({ APP_NAME: 'Acme & Sons' });
+    const [verify] = emailsTo(user.email);
+    expect(verify?.subject).toBe('Verify your email for Acme & Sons');
+    expect(verify?.html).toContain('Acme &#38; Sons');
+    expect(verify?.html).not.toContain('Acme & Sons');
+  });
+});
+
 describe('password reset email', () => {
   it('links to our reset page; the token sets a new password once and ends the old sessions', async () => {
     const user = await signUp();
