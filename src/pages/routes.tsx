@@ -27,7 +27,7 @@ import {
   SignUpSent,
 } from './forms';
 import { pageHeaders, safeRedirect } from './security';
-import { errorView, t } from './strings';
+import { errorView, hasKey, STRINGS, type StringKey, t } from './strings';
 
 // Server-rendered pages that call the JSON API from the same origin with
 // /assets/pages.js. They hold no session logic of their own: everything a
@@ -39,33 +39,16 @@ import { errorView, t } from './strings';
 /** Longest token a page accepts from its query string; longer ones are not ours. */
 const MAX_PAGE_TOKEN_LENGTH = 2048;
 
-/** Readable text for the `?error=` a failed provider sign-in comes back with. */
-const PROVIDER_ERRORS: Record<string, string> = {
-  access_denied: 'Sign-in was cancelled at the provider.',
-  state_mismatch: 'That sign-in expired or was started in another browser. Try again.',
-  state_not_found: 'That sign-in expired or was started in another browser. Try again.',
-  invalid_code: 'The provider did not confirm the sign-in. Try again.',
-  unable_to_get_user_info: 'The provider did not tell us who you are. Try again.',
-  email_not_found: 'The provider did not share an email address.',
-  account_not_linked:
-    'An account with this email already exists. Sign in with your password, then add the provider from your account.',
-  account_has_password:
-    'This email has an account with a password. Sign in with it (or reset it), then add the provider from your account.',
-  email_not_verified_by_provider:
-    'The provider has not verified this email address. Verify it there, or sign up with email and password.',
-  email_not_verified: 'Verify your email address first: follow the link we sent you, then sign in again.',
-  BANNED_USER: 'This account is banned. Contact support if you think this is a mistake.',
-};
-
 /** The sign-in methods' names, for the event lists' sentences ("Signed in with GitHub"). */
 const METHOD_NAMES = JSON.stringify(
   Object.fromEntries([['email', 'email and password'], ...OAUTH_PROVIDERS.map(({ id, name }) => [id, name])]),
 );
 
-/** The sentence for a provider error code; only the map's own entries (not `constructor`, `__proto__`). */
+/** The sentence for the `?error=` a failed provider sign-in comes back with; only the catalog's own entries. */
 function providerErrorText(code: string | undefined): string {
   if (!code) return '';
-  return Object.hasOwn(PROVIDER_ERRORS, code) ? (PROVIDER_ERRORS[code] as string) : 'Sign-in failed. Try again.';
+  const key = `provider_${code}`;
+  return hasKey(STRINGS, key) ? t(key as StringKey) : t('provider_other');
 }
 
 function htmlPage(
@@ -388,8 +371,8 @@ page('/account', (c) => {
           <section aria-labelledby="token-heading">
             <h2 id="token-heading">{t('tokenHeading')}</h2>
             <p class="hint" id="token-hint">
-              A JWT valid for {TOKEN_LIFETIME_SECONDS / 60} minutes, verified against{' '}
-              <a href="/api/auth/jwks">our public keys</a>. A developer tool: SHOW_TOKEN_TOOL=false hides it.
+              {t('tokenHint', { minutes: TOKEN_LIFETIME_SECONDS / 60 })}{' '}
+              <a href="/api/auth/jwks">{t('tokenKeysLink')}</a>
             </p>
             <p>
               <button type="button" class="secondary" data-action="get-token" data-busy-label={t('tokenBusy')}>
@@ -397,7 +380,7 @@ page('/account', (c) => {
               </button>
             </p>
             <div class="field" data-token-box hidden>
-              <label for="token">Token</label>
+              <label for="token">{t('tokenLabel')}</label>
               <textarea id="token" readonly rows={5} aria-describedby="token-hint" />
               <p class="actions">
                 <button type="button" class="secondary" data-action="copy-token">
@@ -408,16 +391,16 @@ page('/account', (c) => {
             </div>
           </section>
         ) : null}
-        <h2 id="activity-heading">Recent security activity</h2>
-        <p class="hint">Sign-ins, password changes and other changes to your account, newest first.</p>
+        <h2 id="activity-heading">{t('activityHeading')}</h2>
+        <p class="hint">{t('activityHint')}</p>
         <ol class="events" data-events data-method-names={METHOD_NAMES} aria-labelledby="activity-heading" />
         <p>
           <button type="button" class="secondary" data-more-events hidden>
-            Show older activity
+            {t('activityMore')}
           </button>
         </p>
         <p data-admin-link hidden>
-          <a href="/admin">Admin: users and the audit log</a>
+          <a href="/admin">{t('adminLink')}</a>
         </p>
       </div>
     </>,

@@ -90,6 +90,22 @@ export const STRINGS = {
   NETWORK: 'We could not reach the server. Check your connection and try again.',
   GENERIC: 'Something went wrong. Try again.',
 
+  provider_access_denied: 'Sign-in was cancelled at the provider.',
+  provider_state_mismatch: 'That sign-in expired or was started in another browser. Try again.',
+  provider_state_not_found: 'That sign-in expired or was started in another browser. Try again.',
+  provider_invalid_code: 'The provider did not confirm the sign-in. Try again.',
+  provider_unable_to_get_user_info: 'The provider did not tell us who you are. Try again.',
+  provider_email_not_found: 'The provider did not share an email address.',
+  provider_account_not_linked:
+    'An account with this email already exists. Sign in with your password, then add the provider from your account.',
+  provider_account_has_password:
+    'This email has an account with a password. Sign in with it (or reset it), then add the provider from your account.',
+  provider_email_not_verified_by_provider:
+    'The provider has not verified this email address. Verify it there, or sign up with email and password.',
+  provider_email_not_verified: 'Verify your email address first: follow the link we sent you, then sign in again.',
+  provider_BANNED_USER: 'This account is banned. Contact support if you think this is a mistake.',
+  provider_other: 'Sign-in failed. Try again.',
+
   profileName: 'Name',
   profileEmail: 'Email',
   verified: 'verified',
@@ -98,6 +114,13 @@ export const STRINGS = {
   accountNoScript: 'This page needs JavaScript to show your account. Turn it on, or use a browser that runs it.',
   unverifiedNotice: 'We sent a link to {email}. Open it to verify your email.',
   tokenHeading: 'Token for your backend',
+  tokenHint: 'A JWT valid for {minutes} minutes, for a backend to verify against our public keys. A developer tool.',
+  tokenKeysLink: 'The public keys',
+  tokenLabel: 'Token',
+  activityHeading: 'Recent security activity',
+  activityHint: 'Sign-ins, password changes and other changes to your account, newest first.',
+  activityMore: 'Show older activity',
+  adminLink: 'Admin: users and the audit log',
   tokenButton: 'Get a fresh token',
   tokenBusy: 'Getting a token…',
   copyButton: 'Copy',
