@@ -219,3 +219,37 @@ describe('the Origin of a form post', () => {
     expect(await databaseFingerprint()).toBe(before);
   });
 });
+
+describe('sign-up that waits for the email (REQUIRE_EMAIL_VERIFICATION=true)', () => {
+  const strict = { REQUIRE_EMAIL_VERIFICATION: 'true' };
+
+  it('says where the link went, sets no session, and sends it again on request', async () => {
+    const email = uniqueEmail('strict-form');
+    const response = await callWorker(
+      '/signup',
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ name: 'Ada', email, password: 'long enough password' }).toString(),
+        redirect: 'manual',
+      },
+      strict,
+    );
+    const text = await expectHtmlPage(response, 200);
+    expect(response.headers.get('set-cookie')).toBeNull();
+    expect(text).toContain(`We sent a link to ${email}.`);
+    expect(text).toContain('name="intent" value="resend"');
+
+    const again = await callWorker(
+      '/signup',
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ intent: 'resend', email }).toString(),
+      },
+      strict,
+    );
+    expect(await expectHtmlPage(again, 200)).toContain(`We sent a new link to ${email}.`);
+    expect(emailsTo(email)).toHaveLength(2);
+  });
+});

@@ -34,8 +34,8 @@ export function describeDevice(userAgent: string | null | undefined): string {
 }
 
 /** "just now", "5 minutes ago", "yesterday": the catalog's "just now", then the page's language. */
-export function timeAgo(date: Date, now = Date.now()): string {
-  const format = new Intl.RelativeTimeFormat(document.documentElement.lang || 'en', { numeric: 'auto' });
+export function timeAgo(date: Date, locale: string, now = Date.now()): string {
+  const format = new Intl.RelativeTimeFormat(locale || 'en', { numeric: 'auto' });
   const seconds = Math.round((date.getTime() - now) / 1000);
   if (Math.abs(seconds) < 45) return t('justNow');
   const steps: Array<[number, Intl.RelativeTimeFormatUnit]> = [

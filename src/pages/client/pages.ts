@@ -301,7 +301,10 @@ function accountAction<T>(root: HTMLElement, button: HTMLButtonElement, work: ()
 }
 
 function sessionLine(session: ListedSession, currentId: string): string {
-  const values = { device: describeDevice(session.userAgent), ago: timeAgo(new Date(session.createdAt)) };
+  const values = {
+    device: describeDevice(session.userAgent),
+    ago: timeAgo(new Date(session.createdAt), document.documentElement.lang),
+  };
   return session.id === currentId ? t('sessionThisDevice', values) : t('sessionOther', values);
 }
 
@@ -358,7 +361,7 @@ function account(root: HTMLElement) {
               'aria-label',
               t('sessionSignOutLabel', {
                 device: describeDevice(session.userAgent),
-                ago: timeAgo(new Date(session.createdAt)),
+                ago: timeAgo(new Date(session.createdAt), document.documentElement.lang),
               }),
             );
             item.appendChild(button);
