@@ -371,7 +371,9 @@ page('/account', (c) => {
           <section aria-labelledby="token-heading">
             <h2 id="token-heading">{t('tokenHeading')}</h2>
             <p class="hint" id="token-hint">
-              {t('tokenHint', { minutes: TOKEN_LIFETIME_SECONDS / 60 })}{' '}
+              {t('tokenHint', { minutes: TOKEN_LIFETIME_SECONDS / 60 })}
+            </p>
+            <p class="hint">
               <a href="/api/auth/jwks">{t('tokenKeysLink')}</a>
             </p>
             <p>
