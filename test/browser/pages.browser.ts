@@ -168,8 +168,8 @@ describe('with JavaScript off', () => {
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.waitForURL(`${authUrl}/account`);
     // The account page needs the script, and says so.
-    // (Playwright turns scripts off without telling the HTML parser, so the
-    // <noscript> content stays text here; a browser with JavaScript off shows it.)
+    // (Read as markup: Playwright's locators do not find <noscript> content
+    // reliably with scripts turned off this way; the screenshot shows it.)
     expect(await page.locator('noscript').innerHTML()).toContain('This page needs JavaScript');
     await screenshot(page, 'nojs-account');
 
