@@ -41,7 +41,7 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource, sen
   const mailOff = config.mail.kind === 'none';
   const trail = auditTrail(audit);
   return betterAuth({
-    appName: 'auth-worker',
+    appName: config.brand.appName,
     baseURL: config.baseURL,
     basePath: AUTH_BASE_PATH,
     secret: config.secret,
@@ -67,14 +67,19 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource, sen
       // a new one (Better Auth's generic answer) and we tell the owner instead.
       onExistingUserSignUp: mailOff
         ? undefined
-        : async ({ user }) => sendEmail(existingAccountEmail(config.baseURL, user.email)),
+        : async ({ user }) =>
+            sendEmail(
+              existingAccountEmail(config.brand, config.baseURL, user.email, PASSWORD_RESET_LINK_TTL_SECONDS / 60),
+            ),
       // Links point at our page, which posts the token to /reset-password;
       // Better Auth's own `url` would go through its redirect endpoint.
       // Without an email API there is no reset (Better Auth answers 400).
       sendResetPassword: mailOff
         ? undefined
         : async ({ user, token }) =>
-            sendEmail(passwordResetEmail(config.baseURL, user.email, token, PASSWORD_RESET_LINK_TTL_SECONDS / 60)),
+            sendEmail(
+              passwordResetEmail(config.brand, config.baseURL, user.email, token, PASSWORD_RESET_LINK_TTL_SECONDS / 60),
+            ),
     },
     emailVerification: mailOff
       ? undefined
@@ -82,7 +87,9 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource, sen
           sendOnSignUp: true,
           expiresIn: VERIFICATION_LINK_TTL_SECONDS,
           sendVerificationEmail: async ({ user, token }) =>
-            sendEmail(verificationEmail(config.baseURL, user.email, token, VERIFICATION_LINK_TTL_SECONDS / 60)),
+            sendEmail(
+              verificationEmail(config.brand, config.baseURL, user.email, token, VERIFICATION_LINK_TTL_SECONDS / 60),
+            ),
           afterEmailVerification: trail.emailVerified,
         },
     // Replaced by shared limits (src/rate-limit.ts): Better Auth's limiter

@@ -11,6 +11,7 @@ import {
   type OAuthCredentialsByProvider,
   type OAuthProviderId,
 } from './oauth/providers';
+import { ACCENT_TEXT_COLOUR, contrastRatio, MIN_TEXT_CONTRAST, normalizeHexColour } from './pages/contrast';
 import { DEFAULT_PASSWORD_HASH_PARAMS, passwordHashParamsProblem } from './password';
 
 // The one validated view of the Worker's bindings. Each variable is written
@@ -65,6 +66,12 @@ const providerVariables = Object.fromEntries(
     [clientSecretVariable(provider), optionalText],
   ]),
 );
+
+/** The product name on the pages and in the emails when APP_NAME is unset. */
+export const DEFAULT_APP_NAME = 'auth-worker';
+
+/** Longest APP_NAME: it goes into page titles and email subjects. */
+const MAX_APP_NAME_LENGTH = 60;
 
 /** A local proxy's loopback host:port, and its per-run secret as the path segment. */
 const localProxy = z.preprocess(
@@ -183,6 +190,65 @@ const bindingsSchema = z.object({
   // token request would fail on a missing binding instead of naming it here.
   TOKEN_IP_LIMIT: rateLimitBinding,
   TOKEN_SESSION_LIMIT: rateLimitBinding,
+  // In titles, headings and email subjects: one line, no markup characters
+  // (the pages escape them anyway; a subject has no escaping).
+  APP_NAME: z.preprocess(
+    unset,
+    z
+      .string()
+      .trim()
+      .max(MAX_APP_NAME_LENGTH, `must be at most ${MAX_APP_NAME_LENGTH} characters`)
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: line breaks would end an email subject
+      .regex(/^[^\u0000-\u001f\u007f<>]+$/, 'must be one line without < or >')
+      .default(DEFAULT_APP_NAME),
+  ),
+  // Checked against BETTER_AUTH_URL's origin in toAppConfig: the pages' CSP loads images from there only.
+  LOGO_URL: optionalText,
+  ACCENT_COLOR: z.preprocess(
+    unset,
+    z
+      .string()
+      .transform((value, ctx) => {
+        const colour = normalizeHexColour(value);
+        if (!colour) {
+          ctx.issues.push({ code: 'custom', message: 'must be a hex colour like #1f5fbf', input: value });
+          return z.NEVER;
+        }
+        const ratio = contrastRatio(colour, ACCENT_TEXT_COLOUR);
+        if (ratio < MIN_TEXT_CONTRAST) {
+          ctx.issues.push({
+            code: 'custom',
+            message: `${colour} has a contrast of ${ratio.toFixed(2)}:1 with the white text of buttons; at least ${MIN_TEXT_CONTRAST}:1 is needed (WCAG 1.4.3): choose a darker colour`,
+            input: value,
+          });
+          return z.NEVER;
+        }
+        return colour;
+      })
+      .optional(),
+  ),
+  SUPPORT_URL: z.preprocess(
+    unset,
+    z
+      .string()
+      .trim()
+      .refine((value) => {
+        if (/^mailto:[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+$/.test(value)) return true;
+        try {
+          return new URL(value).protocol === 'https:';
+        } catch {
+          return false;
+        }
+      }, 'must be an https URL or a mailto: address')
+      .optional(),
+  ),
+  SHOW_TOKEN_TOOL: z.preprocess(
+    unset,
+    z
+      .enum(['true', 'false'], { error: 'must be true or false' })
+      .transform((value) => value === 'true')
+      .optional(),
+  ),
   ...providerVariables,
 });
 
@@ -255,6 +321,27 @@ function readMailConfig(values: Bindings, problems: string[]): MailConfig {
   return { kind: 'none' };
 }
 
+/**
+ * LOGO_URL: a path on this Worker's origin, or an absolute URL on it. The
+ * pages' Content-Security-Policy loads images from their own origin only,
+ * and a logo from elsewhere would tell that host who opens a reset link.
+ */
+function readLogoUrl(value: string | undefined, baseURL: string, problems: string[]): string | undefined {
+  if (!value) return undefined;
+  const origin = new URL(baseURL).origin;
+  let url: URL | undefined;
+  try {
+    url = new URL(value, origin);
+  } catch {
+    url = undefined;
+  }
+  if (!url || url.origin !== origin || value.startsWith('//') || /[\s\\]/.test(value)) {
+    problems.push(`LOGO_URL must be a path (/logo.svg) or a URL on BETTER_AUTH_URL's origin (${origin})`);
+    return undefined;
+  }
+  return value.startsWith('/') ? `${url.pathname}${url.search}` : url.href;
+}
+
 /** The bindings as the app uses them; each field comes from the variable named beside it. */
 function toAppConfig(values: Bindings, problems: string[]) {
   const baseURL = values.BETTER_AUTH_URL.replace(/\/+$/, '');
@@ -305,6 +392,19 @@ function toAppConfig(values: Bindings, problems: string[]) {
     auditRetentionDays: values.AUDIT_RETENTION_DAYS,
     /** RESEND_API_KEY and EMAIL_FROM: how verification and password-reset emails go out. */
     mail: readMailConfig(values, problems),
+    /** How the pages and emails look and whom they name (src/pages/brand.ts). */
+    brand: {
+      /** APP_NAME: in page titles and headings, email subjects and bodies, Better Auth's appName. */
+      appName: values.APP_NAME,
+      /** LOGO_URL: same-origin image above each page's heading; none by default. */
+      logoUrl: readLogoUrl(values.LOGO_URL, baseURL, problems),
+      /** ACCENT_COLOR: buttons and links, checked for contrast with their white text. */
+      accentColour: values.ACCENT_COLOR,
+      /** SUPPORT_URL: "Contact support" under each page, and in the emails. */
+      supportUrl: values.SUPPORT_URL,
+    },
+    /** SHOW_TOKEN_TOOL: "Token for your backend" on /account; on by default for a localhost BETTER_AUTH_URL only. */
+    showTokenTool: values.SHOW_TOKEN_TOOL ?? isLocalHost(new URL(baseURL).hostname),
   };
 }
 

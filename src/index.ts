@@ -26,6 +26,10 @@ export function createApp() {
   const app = new Hono<AppEnv>();
 
   app.use('*', requestId(), requestLog, databaseStats);
+  app.use('*', async function allowSubrequests(c, next) {
+    c.set('subrequest', async (request) => app.fetch(request, c.env, c.executionCtx));
+    await next();
+  });
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
 
@@ -42,7 +46,8 @@ export function createApp() {
 
   // Before the /api/* middleware: public keys need no per-request database.
   app.route('/', publicKeyRoutes);
-  // Pages need no per-request database either: they call /api/* from the browser.
+  // Pages need no per-request database either: they call /api/* from the
+  // browser, or, for a form post without JavaScript, through c.var.subrequest.
   app.route('/', pageRoutes);
 
   app.use(

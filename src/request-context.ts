@@ -35,6 +35,12 @@ export interface AppEnv {
     query: Record<string, unknown> | undefined;
     /** The signed-in admin, on admin routes (src/admin/routes.ts). */
     admin: SignedIn;
+    /**
+     * Sends a request through this same app, in this request's isolate and
+     * execution context (no network): how the pages' form posts reach the
+     * /api/auth routes with all their checks (src/pages/api-call.ts).
+     */
+    subrequest: (request: Request) => Promise<Response>;
   };
 }
 

@@ -51,6 +51,15 @@ const cases: Array<{ variable: string; overrides: EnvOverrides; secretValue?: st
   { variable: 'EMAIL_FROM', overrides: { EMAIL_FROM: undefined } },
   { variable: 'EMAIL_FROM', overrides: { EMAIL_FROM: 'Evil <a@b.example>\r\nBcc: x@y.example' } },
   { variable: 'REQUIRE_EMAIL_VERIFICATION', overrides: { REQUIRE_EMAIL_VERIFICATION: 'yes' } },
+  // Branding: the accent must keep white button text readable; the logo must come from our origin.
+  { variable: 'ACCENT_COLOR', overrides: { ACCENT_COLOR: '#ffcc00' } },
+  { variable: 'ACCENT_COLOR', overrides: { ACCENT_COLOR: 'blue' } },
+  { variable: 'LOGO_URL', overrides: { LOGO_URL: 'https://evil.example/logo.png' } },
+  { variable: 'LOGO_URL', overrides: { LOGO_URL: '//evil.example/logo.png' } },
+  { variable: 'APP_NAME', overrides: { APP_NAME: 'Acme\r\nBcc: x@y.example' } },
+  { variable: 'APP_NAME', overrides: { APP_NAME: 'A'.repeat(61) } },
+  { variable: 'SUPPORT_URL', overrides: { SUPPORT_URL: 'javascript:alert(1)' } },
+  { variable: 'SHOW_TOKEN_TOOL', overrides: { SHOW_TOKEN_TOOL: 'yes' } },
   // A provider is on with both of its variables, off with neither; one alone is a mistake.
   {
     variable: 'GOOGLE_CLIENT_SECRET',
@@ -81,6 +90,13 @@ describe('misconfiguration', () => {
       if (secretValue) expect(body.message).not.toContain(secretValue);
     },
   );
+
+  it('says how far an accent colour falls short of the contrast it needs', async () => {
+    const response = await callWorker('/login', {}, { ACCENT_COLOR: '#ffcc00' });
+    const body = (await response.json()) as { code: string; message: string };
+    expect(body.code).toBe('SERVER_MISCONFIGURED');
+    expect(body.message).toMatch(/ACCENT_COLOR #ffcc00 has a contrast of 1\.\d\d:1 .* at least 4\.5:1/);
+  });
 
   it('does not need configuration for /health', async () => {
     const response = await callWorker('/health', {}, { BETTER_AUTH_SECRET: undefined, DATABASE_URL: undefined });

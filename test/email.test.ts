@@ -29,7 +29,11 @@ describe('verification email', () => {
     const user = await signUp();
     const [email, ...more] = emailsTo(user.email);
     expect(more).toHaveLength(0);
-    expect(email).toMatchObject({ from: TEST_EMAIL_FROM, to: [user.email], subject: 'Verify your email address' });
+    expect(email).toMatchObject({
+      from: TEST_EMAIL_FROM,
+      to: [user.email],
+      subject: 'Verify your email for auth-worker',
+    });
     expect(email?.headers.get('authorization')).toBe(`Bearer ${TEST_RESEND_API_KEY}`);
     expect(email?.headers.get('content-type')).toBe('application/json');
     expect(email?.text).toContain(`${TEST_AUTH_URL}/verify-email?token=`);
@@ -62,13 +66,50 @@ describe('verification email', () => {
   });
 });
 
+describe('what the emails say', () => {
+  it('name the app from APP_NAME, in a plain-text part and a simple HTML part, with the lifetime and what to do if not asked', async () => {
+    const branded = { APP_NAME: 'Acme', SUPPORT_URL: 'mailto:help@acme.example' };
+    const user = await signUp(branded);
+    await postJson('/api/auth/request-password-reset', { email: user.email }, {}, branded);
+    const [verify, reset] = emailsTo(user.email);
+    expect(verify?.subject).toBe('Verify your email for Acme');
+    expect(reset?.subject).toBe('Reset your Acme password');
+    for (const email of [verify, reset]) {
+      expect(email?.text.startsWith('Acme\n')).toBe(true);
+      expect(email?.text).toMatch(/works (once, )?for 60 minutes/);
+      expect(email?.text).toMatch(/If you did not (sign up for Acme|ask), ignore this email/);
+      expect(email?.text).toContain('Questions? Contact support: mailto:help@acme.example');
+      expect(email?.text).not.toContain('<');
+      expect(email?.html).toMatch(/^<!doctype html><html lang="en">/);
+      expect(email?.html).toContain('>Acme</p>');
+      // The link twice: a button, and written out for clients that hide buttons.
+      expect(
+        email?.html.match(new RegExp(`href="${TEST_AUTH_URL}/(verify-email|reset-password)\\?token=`, 'g')),
+      ).toHaveLength(2);
+      expect(email?.html).not.toContain('<script');
+    }
+  });
+
+  it('escape the address and the app name in the HTML part', async () => {
+    const user = await signUp({ APP_NAME: 'Acme & Sons' });
+    const [verify] = emailsTo(user.email);
+    expect(verify?.subject).toBe('Verify your email for Acme & Sons');
+    expect(verify?.html).toContain('Acme &#38; Sons');
+    expect(verify?.html).not.toContain('Acme & Sons');
+  });
+});
+
 describe('password reset email', () => {
   it('links to our reset page; the token sets a new password once and ends the old sessions', async () => {
     const user = await signUp();
     const requested = await postJson('/api/auth/request-password-reset', { email: user.email });
     expect(requested.status).toBe(200);
     const email = emailsTo(user.email).at(-1);
-    expect(email).toMatchObject({ from: TEST_EMAIL_FROM, to: [user.email], subject: 'Reset your password' });
+    expect(email).toMatchObject({
+      from: TEST_EMAIL_FROM,
+      to: [user.email],
+      subject: 'Reset your auth-worker password',
+    });
     expect(email?.text).toContain(`${TEST_AUTH_URL}/reset-password?token=`);
 
     const token = tokenFromLatestEmail(user.email, '/reset-password');

@@ -3,7 +3,7 @@ import { AUDIT_EVENTS } from '../src/audit/events';
 import { app } from '../src/index';
 import { CONTENT_SECURITY_POLICY, DEFAULT_REDIRECT, PAGE_SECURITY_HEADERS, safeRedirect } from '../src/pages/security';
 import { installFakeProviders } from './fakes/oauth-providers';
-import { callWorker, TEST_AUTH_URL } from './helpers';
+import { callWorker, signUp, TEST_AUTH_URL } from './helpers';
 
 const PAGES = [
   '/login',
@@ -27,8 +27,8 @@ const REGISTERED_PAGES = [
   ),
 ];
 
-async function pageText(path: string, overrides = {}) {
-  const response = await callWorker(path, {}, overrides);
+async function pageText(path: string, overrides = {}, init: RequestInit = {}) {
+  const response = await callWorker(path, init, overrides);
   expect(response.status).toBe(200);
   return { response, text: await response.text() };
 }
@@ -124,7 +124,7 @@ describe('pages', () => {
   it('escapes a token from the query string into an attribute', async () => {
     const { text } = await pageText(`/reset-password?token=${encodeURIComponent('"><script>alert(1)</script>')}`);
     expect(text).not.toContain('<script>alert(1)');
-    expect(text).toContain('data-token="&quot;&gt;&lt;script&gt;');
+    expect(text).toContain('name="token" value="&quot;&gt;&lt;script&gt;');
   });
 
   it('sends / (where a provider sign-in without callbackURL lands) to the account page', async () => {
@@ -211,5 +211,79 @@ describe('provider buttons', () => {
     } finally {
       fakes.restore();
     }
+  });
+});
+
+describe('branding and states', () => {
+  it('names the app from APP_NAME in the title and heading, auth-worker by default', async () => {
+    const branded = (await pageText('/login', { APP_NAME: 'Acme' })).text;
+    expect(branded).toContain('<title>Sign in to Acme</title>');
+    expect(branded).toContain('<h1>Sign in to Acme</h1>');
+    expect((await pageText('/signup', { APP_NAME: 'Acme' })).text).toContain('<h1>Create your Acme account</h1>');
+    expect((await pageText('/forgot-password', { APP_NAME: 'Acme' })).text).toContain(
+      '<title>Reset your password · Acme</title>',
+    );
+    expect((await pageText('/login')).text).toContain('<h1>Sign in to auth-worker</h1>');
+  });
+
+  it('serves an icon, so /favicon.ico is no longer a JSON 404', async () => {
+    expect((await pageText('/login')).text).toContain('<link rel="icon" href="/favicon.svg" type="image/svg+xml"/>');
+    for (const path of ['/favicon.svg', '/favicon.ico']) {
+      const response = await callWorker(path, {}, { APP_NAME: 'Acme', ACCENT_COLOR: '#0b6e4f' });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('image/svg+xml');
+      expect(response.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+      const svg = await response.text();
+      expect(svg).toContain('fill="#0b6e4f"');
+      expect(svg).toContain('>A</text>');
+    }
+  });
+
+  it('links the accent stylesheet, a same-origin logo and the support link only when configured', async () => {
+    const plain = (await pageText('/login')).text;
+    expect(plain).not.toContain('/assets/brand.css');
+    expect(plain).not.toContain('class="logo"');
+    expect(plain).not.toContain('Contact support');
+    const overrides = { ACCENT_COLOR: '#0B6E4F', LOGO_URL: '/logo.svg', SUPPORT_URL: 'mailto:help@example.com' };
+    const branded = (await pageText('/login', overrides)).text;
+    expect(branded).toContain('<link rel="stylesheet" href="/assets/brand.css"/>');
+    expect(branded).toContain('<img class="logo" src="/logo.svg"');
+    expect(branded).toContain('<a href="mailto:help@example.com">Contact support</a>');
+    const style = await callWorker('/assets/brand.css', {}, overrides);
+    expect(await style.text()).toContain('--accent:#0b6e4f');
+  });
+
+  it('shows the token tool on localhost only, unless SHOW_TOKEN_TOOL says otherwise', async () => {
+    // TEST_AUTH_URL is not localhost: a production-like deployment.
+    expect((await pageText('/account')).text).not.toContain('Token for your backend');
+    expect((await pageText('/account', { SHOW_TOKEN_TOOL: 'true' })).text).toContain('Token for your backend');
+    const local = { BETTER_AUTH_URL: 'http://localhost:8787' };
+    expect((await pageText('/account', local)).text).toContain('Token for your backend');
+    expect((await pageText('/account', { ...local, SHOW_TOKEN_TOOL: 'false' })).text).not.toContain(
+      'Token for your backend',
+    );
+  });
+
+  it('shows a skeleton and a <noscript> note while the account loads', async () => {
+    const { text } = await pageText('/account');
+    expect(text).toContain('data-account-loading');
+    expect(text).toMatch(/<noscript>[\s\S]*needs JavaScript[\s\S]*<\/noscript>/);
+  });
+
+  it('offers "Continue as" to a browser with a session, and another account on request', async () => {
+    const user = await signUp();
+    const { text } = await pageText('/login', {}, { headers: { cookie: user.cookie } });
+    expect(text).toContain(`Continue as ${user.name}`);
+    expect(text).toContain('Use another account');
+    expect(text).not.toContain('<form');
+    const other = await callWorker('/login?switch=1', { headers: { cookie: user.cookie } });
+    expect(await other.text()).toContain('<form method="post"');
+  });
+
+  it('confirms a sign-out and a reset, and carries the email to the reset page', async () => {
+    expect((await pageText('/login?signed-out=1')).text).toContain('You are signed out.');
+    expect((await pageText('/login?reset=done')).text).toContain('Your password is changed');
+    const forgot = (await pageText('/forgot-password?email=ada%40example.com')).text;
+    expect(forgot).toContain('value="ada@example.com"');
   });
 });

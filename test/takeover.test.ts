@@ -608,7 +608,7 @@ describe('10. sign-up does not tell who has an account when verification is requ
     expect(Object.keys(takenBody.user).sort()).toEqual(Object.keys(createdBody.user).sort());
     expect(cookiesFrom(taken)).toBe(cookiesFrom(created));
     const notice = emailsTo(owner.email).at(-1);
-    expect(notice?.subject).toBe('Someone tried to create an account with your email');
+    expect(notice?.subject).toBe('Someone tried to create an account for auth-worker with your email');
     expect(notice?.text).toContain(`${TEST_AUTH_URL}/forgot-password`);
   });
 });

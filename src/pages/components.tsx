@@ -1,23 +1,37 @@
 /** @jsxImportSource hono/jsx */
 import type { Child } from 'hono/jsx';
 import { OAUTH_PROVIDERS, type OAuthCredentialsByProvider } from '../oauth/providers';
+import type { Brand } from './brand';
+import { type ErrorView, t } from './strings';
 
 /** `wide`: room for lists and several sections (the admin page). */
-export function Layout(props: { title: string; wide?: boolean; children: Child }) {
+export function Layout(props: { brand: Brand; title: string; wide?: boolean; children: Child }) {
+  const { brand } = props;
+  const documentTitle = props.title.includes(brand.appName)
+    ? props.title
+    : t('documentTitle', { page: props.title, app: brand.appName });
   return (
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="no-referrer" />
-        <title>{`${props.title} · auth-worker`}</title>
+        <title>{documentTitle}</title>
+        <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href="/assets/pages.css" />
+        {brand.accentColour ? <link rel="stylesheet" href="/assets/brand.css" /> : null}
         <script src="/assets/pages.js" defer />
       </head>
       <body>
         <main class={props.wide ? 'card wide' : 'card'}>
+          {brand.logoUrl ? <img class="logo" src={brand.logoUrl} alt={brand.appName} height="40" /> : null}
           <h1>{props.title}</h1>
           {props.children}
+          {brand.supportUrl ? (
+            <p class="support">
+              <a href={brand.supportUrl}>{t('supportLink')}</a>
+            </p>
+          ) : null}
         </main>
       </body>
     </html>
@@ -32,6 +46,13 @@ interface FieldProps {
   minLength?: number;
   maxLength?: number;
   hint?: string;
+  /** What the user typed, when the page comes back after a form post (never a password). */
+  value?: string;
+  /** The server's error for this field, after a form post. */
+  error?: string;
+  /** Extra content after the error (a "Sign in instead" link). */
+  errorExtra?: Child;
+  autofocus?: boolean;
 }
 
 /** A labelled input whose error (and hint) screen readers read with it. */
@@ -53,21 +74,44 @@ export function Field(props: FieldProps) {
         required
         minlength={props.minLength}
         maxlength={props.maxLength}
+        value={props.type === 'password' ? undefined : props.value || undefined}
+        aria-invalid={props.error ? 'true' : undefined}
+        autofocus={props.autofocus || undefined}
         aria-describedby={describedBy}
       />
-      <p class="field-error" id={`${props.id}-error`} />
+      <p class="field-error" id={`${props.id}-error`}>
+        {props.error ?? ''}
+      </p>
+      {props.errorExtra ? <p class="field-extra">{props.errorExtra}</p> : null}
     </div>
   );
 }
 
-/** Where form-wide errors (wrong password, rate limits) and confirmations appear. */
-export function FormMessages() {
+/**
+ * Where form-wide errors (rate limits, a foreign origin) and confirmations
+ * appear; filled by the server after a form post, or by the script.
+ */
+export function FormMessages(props: { error?: string; errorExtra?: Child; status?: string } = {}) {
   return (
     <>
-      <div class="form-error" role="alert" tabindex={-1} data-form-error hidden />
-      <div class="form-status" role="status" tabindex={-1} data-form-status hidden />
+      <div class="form-error" role="alert" tabindex={-1} data-form-error hidden={!props.error}>
+        {props.error ?? ''}
+        {props.error && props.errorExtra ? <> {props.errorExtra}</> : null}
+      </div>
+      <div class="form-status" role="status" tabindex={-1} data-form-status hidden={!props.status}>
+        {props.status ?? ''}
+      </div>
     </>
   );
+}
+
+/** The top-of-form message for an API error that belongs to no field. */
+export function formErrorOf(view: ErrorView | undefined): { error?: string; errorExtra?: Child } {
+  if (!view || view.field) return {};
+  return {
+    error: view.text,
+    errorExtra: view.newLink ? <a href="/forgot-password">{t('askNewLink')}</a> : undefined,
+  };
 }
 
 /** "Continue with …" for the configured providers only. */
@@ -79,11 +123,11 @@ export function ProviderButtons(props: { providers: OAuthCredentialsByProvider; 
     <div class="providers">
       {configured.map(({ id, name }) => (
         <a class="button secondary" href={`/api/auth/sign-in/${id}?${query}`} data-provider={id}>
-          Continue with {name}
+          {t('continueWith', { provider: name })}
         </a>
       ))}
       <p class="divider">
-        <span>or</span>
+        <span>{t('orDivider')}</span>
       </p>
     </div>
   );

@@ -1,68 +1,70 @@
 /** @jsxImportSource hono/jsx */
 import { type Context, type Handler, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { html } from 'hono/html';
 import type { Child } from 'hono/jsx';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { AUDIT_EVENT_TYPES } from '../audit/events';
 import { readConfig } from '../config';
 import { TOKEN_LIFETIME_SECONDS } from '../jwt/policy';
-import {
-  MAX_BAN_REASON_LENGTH,
-  MAX_EMAIL_LENGTH,
-  MAX_ID_LENGTH,
-  MAX_NAME_LENGTH,
-  MAX_PASSWORD_LENGTH,
-  MIN_PASSWORD_LENGTH,
-} from '../limits';
+import { MAX_BAN_REASON_LENGTH, MAX_BODY_BYTES, MAX_EMAIL_LENGTH, MAX_ID_LENGTH } from '../limits';
+import { PASSWORD_RESET_LINK_TTL_SECONDS } from '../mail/mailer';
 import { OAUTH_PROVIDERS } from '../oauth/providers';
+import { sessionCookiesIn } from '../rate-limit';
 import type { AppEnv } from '../request-context';
+import { type ApiAnswer, callAuthApi, copyCookies } from './api-call';
 import { PAGES_SCRIPT, PAGES_STYLE } from './assets';
-import { Field, FormMessages, Layout, ProviderButtons } from './components';
+import { brandStyle, faviconSvg } from './brand';
+import { FormMessages, Layout } from './components';
+import {
+  ContinueAs,
+  ForgotForm,
+  ForgotSent,
+  LinkProblem,
+  ResetForm,
+  SignInForm,
+  SignUpForm,
+  SignUpSent,
+} from './forms';
 import { pageHeaders, safeRedirect } from './security';
+import { errorView, hasKey, STRINGS, type StringKey, t } from './strings';
 
 // Server-rendered pages that call the JSON API from the same origin with
 // /assets/pages.js. They hold no session logic of their own: everything a
-// page does, a client of the API can do.
+// page does, a client of the API can do. Their forms also work without the
+// script: each posts to its own page path, whose handler sends it on to the
+// API route through the app itself (src/pages/api-call.ts) and answers with a
+// 303 or the page again with the API's errors beside their fields.
 
 /** Longest token a page accepts from its query string; longer ones are not ours. */
 const MAX_PAGE_TOKEN_LENGTH = 2048;
-
-/** Readable text for the `?error=` a failed provider sign-in comes back with. */
-const PROVIDER_ERRORS: Record<string, string> = {
-  access_denied: 'Sign-in was cancelled at the provider.',
-  state_mismatch: 'That sign-in expired or was started in another browser. Try again.',
-  state_not_found: 'That sign-in expired or was started in another browser. Try again.',
-  invalid_code: 'The provider did not confirm the sign-in. Try again.',
-  unable_to_get_user_info: 'The provider did not tell us who you are. Try again.',
-  email_not_found: 'The provider did not share an email address.',
-  account_not_linked:
-    'An account with this email already exists. Sign in with your password, then add the provider from your account.',
-  account_has_password:
-    'This email has an account with a password. Sign in with it (or reset it), then add the provider from your account.',
-  email_not_verified_by_provider:
-    'The provider has not verified this email address. Verify it there, or sign up with email and password.',
-  email_not_verified: 'Verify your email address first: follow the link we sent you, then sign in again.',
-  BANNED_USER: 'This account is banned. Contact support if you think this is a mistake.',
-};
 
 /** The sign-in methods' names, for the event lists' sentences ("Signed in with GitHub"). */
 const METHOD_NAMES = JSON.stringify(
   Object.fromEntries([['email', 'email and password'], ...OAUTH_PROVIDERS.map(({ id, name }) => [id, name])]),
 );
 
-/** The sentence for a provider error code; only the map's own entries (not `constructor`, `__proto__`). */
+/** The sentence for the `?error=` a failed provider sign-in comes back with; only the catalog's own entries. */
 function providerErrorText(code: string | undefined): string {
   if (!code) return '';
-  return Object.hasOwn(PROVIDER_ERRORS, code) ? (PROVIDER_ERRORS[code] as string) : 'Sign-in failed. Try again.';
+  const key = `provider_${code}`;
+  return hasKey(STRINGS, key) ? t(key as StringKey) : t('provider_other');
 }
 
-function htmlPage(c: Context<AppEnv>, title: string, body: Child, options: { wide?: boolean } = {}) {
+function htmlPage(
+  c: Context<AppEnv>,
+  title: string,
+  body: Child,
+  options: { wide?: boolean; status?: ContentfulStatusCode } = {},
+) {
   c.header('cache-control', 'no-store');
   return c.html(
     html`<!doctype html>${(
-      <Layout title={title} wide={options.wide}>
+      <Layout brand={readConfig(c.env).brand} title={title} wide={options.wide}>
         {body}
       </Layout>
     )}`,
+    options.status ?? 200,
   );
 }
 
@@ -79,234 +81,333 @@ export const pageRoutes = new Hono<AppEnv>();
  * none can miss its CSP. A '*' middleware cannot do it: the app mounts
  * pageRoutes at '/', where it would reach every route of the app.
  */
-function page(path: string, handler: Handler<AppEnv>) {
+function page(path: string, handler: Handler<AppEnv>, post?: Handler<AppEnv>) {
   pageRoutes.use(path, pageHeaders);
   pageRoutes.get(path, handler);
+  if (post) pageRoutes.post(path, formBodyLimit, post);
 }
 
-page('/assets/pages.js', (c) => {
-  c.header('content-type', 'text/javascript; charset=utf-8');
+/** A form post's body: the API's own limit, answered as a page. */
+const formBodyLimit = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: (c) => htmlPage(c, t('GENERIC'), <FormMessages error={t('PAYLOAD_TOO_LARGE')} />, { status: 413 }),
+});
+
+/** A form post's fields; files and repeated names are not ours. */
+async function formFields(c: Context<AppEnv>): Promise<Record<string, string>> {
+  const body = await c.req.parseBody();
+  return Object.fromEntries(
+    Object.entries(body).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
+}
+
+/** After a successful form post: 303 to `location`, with the cookies the API set. */
+function seeOther(location: string, answer?: ApiAnswer): Response {
+  const headers = new Headers({ location, 'cache-control': 'no-store' });
+  if (answer) copyCookies(answer, headers);
+  return new Response(null, { status: 303, headers });
+}
+
+/** The status of a page that shows an API error: the API's own (a 4xx, or 503 when the database is down). */
+function errorStatus(c: Context<AppEnv>, answer: ApiAnswer): ContentfulStatusCode {
+  const retryAfter = answer.headers.get('retry-after');
+  if (retryAfter) c.header('retry-after', retryAfter);
+  return (answer.status >= 400 ? answer.status : 500) as ContentfulStatusCode;
+}
+
+const assetHeaders = (c: Context<AppEnv>, type: string) => {
+  c.header('content-type', type);
   c.header('cache-control', 'public, max-age=300');
+};
+
+page('/assets/pages.js', (c) => {
+  assetHeaders(c, 'text/javascript; charset=utf-8');
   return c.body(PAGES_SCRIPT);
 });
 
 page('/assets/pages.css', (c) => {
-  c.header('content-type', 'text/css; charset=utf-8');
-  c.header('cache-control', 'public, max-age=300');
+  assetHeaders(c, 'text/css; charset=utf-8');
   return c.body(PAGES_STYLE);
 });
 
-page('/login', (c) => {
-  const config = readConfig(c.env);
-  const redirect = safeRedirect(c.req.query('redirect'), config.trustedOrigins);
-  const providerError = providerErrorText(c.req.query('error'));
-  return htmlPage(
-    c,
-    'Sign in',
-    <>
-      {providerError ? (
-        <div class="form-error" role="alert">
-          {providerError}
-        </div>
-      ) : null}
-      <ProviderButtons providers={config.oauthProviders} redirect={redirect} />
-      <form data-form="sign-in" data-redirect={redirect} novalidate>
-        <FormMessages />
-        <Field id="email" label="Email" type="email" autocomplete="email" maxLength={MAX_EMAIL_LENGTH} />
-        <Field
-          id="password"
-          label="Password"
-          type="password"
-          autocomplete="current-password"
-          maxLength={MAX_PASSWORD_LENGTH}
-        />
-        <button type="submit">Sign in</button>
-      </form>
-      <p class="links">
-        <a href="/forgot-password">Forgot your password?</a>
-        <a href={`/signup?${new URLSearchParams({ redirect })}`}>Create an account</a>
-      </p>
-    </>,
-  );
+page('/assets/brand.css', (c) => {
+  assetHeaders(c, 'text/css; charset=utf-8');
+  return c.body(brandStyle(readConfig(c.env).brand));
 });
 
-page('/signup', (c) => {
-  const config = readConfig(c.env);
-  const redirect = safeRedirect(c.req.query('redirect'), config.trustedOrigins);
-  return htmlPage(
-    c,
-    'Create an account',
-    <>
-      <ProviderButtons providers={config.oauthProviders} redirect={redirect} />
-      <form data-form="sign-up" data-redirect={redirect} novalidate>
-        <FormMessages />
-        <Field id="name" label="Name" type="text" autocomplete="name" maxLength={MAX_NAME_LENGTH} />
-        <Field id="email" label="Email" type="email" autocomplete="email" maxLength={MAX_EMAIL_LENGTH} />
-        <Field
-          id="password"
-          label="Password"
-          type="password"
-          autocomplete="new-password"
-          minLength={MIN_PASSWORD_LENGTH}
-          maxLength={MAX_PASSWORD_LENGTH}
-          hint={`At least ${MIN_PASSWORD_LENGTH} characters.`}
-        />
-        <button type="submit">Create account</button>
-      </form>
-      <p class="links">
-        <a href={`/login?${new URLSearchParams({ redirect })}`}>I already have an account</a>
-      </p>
-    </>,
-  );
-});
+// Browsers ask for /favicon.ico unless a page names its icon; ours do, and
+// both answer the same picture.
+for (const path of ['/favicon.svg', '/favicon.ico']) {
+  page(path, (c) => {
+    assetHeaders(c, 'image/svg+xml');
+    return c.body(faviconSvg(readConfig(c.env).brand));
+  });
+}
 
-page('/forgot-password', (c) =>
-  htmlPage(
-    c,
-    'Reset your password',
-    <>
-      <p>Enter your account's email and we will send you a link to choose a new password.</p>
-      <form data-form="forgot-password" novalidate>
-        <FormMessages />
-        <Field id="email" label="Email" type="email" autocomplete="email" maxLength={MAX_EMAIL_LENGTH} />
-        <button type="submit">Send the link</button>
-      </form>
-      <p class="links">
-        <a href="/login">Back to sign in</a>
-      </p>
-    </>,
-  ),
-);
+/** The notices /login shows after a redirect: `?reset=done`, `?signed-out=1`. */
+function loginNotice(c: Context<AppEnv>): string | undefined {
+  if (c.req.query('reset') === 'done') return t('resetDone');
+  if (c.req.query('signed-out') === '1') return t('signedOut');
+  return undefined;
+}
 
-page('/reset-password', (c) => {
-  const token = pageToken(c);
-  if (!token) {
+interface SessionAnswer {
+  user?: { name?: string; email?: string };
+}
+
+page(
+  '/login',
+  async (c) => {
+    const config = readConfig(c.env);
+    const redirect = safeRedirect(c.req.query('redirect'), config.trustedOrigins);
+    const title = t('signInTitle', { app: config.brand.appName });
+    // A browser with a session is offered to go on with it: asked only when
+    // it sends a session cookie, so a first visit costs no database read.
+    if (c.req.query('switch') !== '1' && sessionCookiesIn(c.req.header('cookie')).length === 1) {
+      const answer = await callAuthApi(c, 'GET', '/get-session');
+      const user = (answer.ok ? (answer.data as SessionAnswer | null) : null)?.user;
+      if (user?.email) {
+        return htmlPage(c, title, <ContinueAs name={user.name || user.email} email={user.email} redirect={redirect} />);
+      }
+    }
     return htmlPage(
       c,
-      'Choose a new password',
-      <>
-        <div class="form-error" role="alert">
-          This link is incomplete. Open the link from the email again, or ask for a new one.
-        </div>
-        <p class="links">
-          <a href="/forgot-password">Ask for a new link</a>
-        </p>
-      </>,
+      title,
+      <SignInForm
+        config={config}
+        redirect={redirect}
+        state={{ values: { email: c.req.query('email')?.slice(0, MAX_EMAIL_LENGTH) ?? '' } }}
+        providerError={providerErrorText(c.req.query('error'))}
+        notice={loginNotice(c)}
+      />,
     );
-  }
-  return htmlPage(
-    c,
-    'Choose a new password',
-    <>
-      <form data-form="reset-password" data-token={token} novalidate>
-        <FormMessages />
-        <Field
-          id="password"
-          label="New password"
-          type="password"
-          autocomplete="new-password"
-          minLength={MIN_PASSWORD_LENGTH}
-          maxLength={MAX_PASSWORD_LENGTH}
-          hint={`At least ${MIN_PASSWORD_LENGTH} characters.`}
-        />
-        <Field
-          id="confirm"
-          label="New password again"
-          type="password"
-          autocomplete="new-password"
-          maxLength={MAX_PASSWORD_LENGTH}
-        />
-        <button type="submit">Set the new password</button>
-      </form>
-      <p class="links">
-        <a href="/login">Back to sign in</a>
-      </p>
-    </>,
-  );
-});
+  },
+  async (c) => {
+    const config = readConfig(c.env);
+    const redirect = safeRedirect(c.req.query('redirect'), config.trustedOrigins);
+    const fields = await formFields(c);
+    const answer = await callAuthApi(c, 'POST', '/sign-in/email', {
+      email: fields.email ?? '',
+      password: fields.password ?? '',
+    });
+    if (answer.ok) return seeOther(redirect, answer);
+    return htmlPage(
+      c,
+      t('signInTitle', { app: config.brand.appName }),
+      <SignInForm
+        config={config}
+        redirect={redirect}
+        state={{ values: { email: fields.email ?? '' }, error: errorView(answer.data, answer.retryAfter) }}
+      />,
+      { status: errorStatus(c, answer) },
+    );
+  },
+);
+
+page(
+  '/signup',
+  (c) => {
+    const config = readConfig(c.env);
+    const redirect = safeRedirect(c.req.query('redirect'), config.trustedOrigins);
+    return htmlPage(
+      c,
+      t('signUpTitle', { app: config.brand.appName }),
+      <SignUpForm config={config} redirect={redirect} state={{}} />,
+    );
+  },
+  async (c) => {
+    const config = readConfig(c.env);
+    const redirect = safeRedirect(c.req.query('redirect'), config.trustedOrigins);
+    const title = t('signUpTitle', { app: config.brand.appName });
+    const fields = await formFields(c);
+    const email = fields.email ?? '';
+    // "Send the link again", from the page shown after a sign-up that waits for the email.
+    if (fields.intent === 'resend') {
+      const answer = await callAuthApi(c, 'POST', '/send-verification-email', { email });
+      if (answer.ok) return htmlPage(c, title, <SignUpSent email={email} status={t('resendSent', { email })} />);
+      const error = errorView(answer.data, answer.retryAfter);
+      return htmlPage(c, title, <SignUpSent email={email} state={{ error }} />, { status: errorStatus(c, answer) });
+    }
+    const answer = await callAuthApi(c, 'POST', '/sign-up/email', {
+      name: fields.name ?? '',
+      email,
+      password: fields.password ?? '',
+    });
+    if (answer.ok) {
+      // With REQUIRE_EMAIL_VERIFICATION there is no session until the link is opened.
+      if (answer.data?.token) return seeOther(redirect, answer);
+      return htmlPage(c, title, <SignUpSent email={email} />);
+    }
+    const state = { values: { name: fields.name ?? '', email }, error: errorView(answer.data, answer.retryAfter) };
+    return htmlPage(c, title, <SignUpForm config={config} redirect={redirect} state={state} />, {
+      status: errorStatus(c, answer),
+    });
+  },
+);
+
+page(
+  '/forgot-password',
+  (c) =>
+    htmlPage(
+      c,
+      t('forgotTitle'),
+      <ForgotForm
+        state={{ values: { email: c.req.query('email')?.slice(0, MAX_EMAIL_LENGTH) ?? '' } }}
+        linkMinutes={PASSWORD_RESET_LINK_TTL_SECONDS / 60}
+      />,
+    ),
+  async (c) => {
+    const fields = await formFields(c);
+    const email = fields.email ?? '';
+    const answer = await callAuthApi(c, 'POST', '/request-password-reset', { email });
+    if (answer.ok) {
+      return htmlPage(
+        c,
+        t('checkEmailTitle'),
+        <ForgotSent email={email} minutes={PASSWORD_RESET_LINK_TTL_SECONDS / 60} />,
+      );
+    }
+    const state = { values: { email }, error: errorView(answer.data, answer.retryAfter) };
+    return htmlPage(
+      c,
+      t('forgotTitle'),
+      <ForgotForm state={state} linkMinutes={PASSWORD_RESET_LINK_TTL_SECONDS / 60} />,
+      { status: errorStatus(c, answer) },
+    );
+  },
+);
+
+page(
+  '/reset-password',
+  (c) => {
+    const token = pageToken(c);
+    if (!token) return htmlPage(c, t('resetTitle'), <LinkProblem text={t('linkIncomplete')} action="new-link" />);
+    return htmlPage(c, t('resetTitle'), <ResetForm token={token} state={{}} />);
+  },
+  async (c) => {
+    const fields = await formFields(c);
+    const token = (fields.token ?? '').slice(0, MAX_PAGE_TOKEN_LENGTH);
+    const password = fields.password ?? '';
+    if (password && password !== fields.confirm) {
+      const state = { error: { field: 'confirm', text: t('passwordsDiffer') } };
+      return htmlPage(c, t('resetTitle'), <ResetForm token={token} state={state} />, { status: 400 });
+    }
+    const answer = await callAuthApi(c, 'POST', '/reset-password', { token, newPassword: password });
+    if (answer.ok) return seeOther('/login?reset=done', answer);
+    const state = { error: errorView(answer.data, answer.retryAfter) };
+    return htmlPage(c, t('resetTitle'), <ResetForm token={token} state={state} />, {
+      status: errorStatus(c, answer),
+    });
+  },
+);
 
 page('/verify-email', (c) => {
   const token = pageToken(c);
   return htmlPage(
     c,
-    'Verify your email',
-    <>
-      <div data-verify-email data-token={token}>
-        <FormMessages />
-        <p data-verify-progress>{token ? 'Checking your link…' : ''}</p>
-        {token ? null : (
-          <div class="form-error" role="alert">
-            This link is incomplete. Open the link from the email again, or sign in to send a new one.
-          </div>
-        )}
-      </div>
-      <p class="links">
-        <a href="/account">Go to your account</a>
-      </p>
-    </>,
+    t('verifyTitle'),
+    <div data-verify-email data-token={token}>
+      <FormMessages />
+      <p data-verify-progress>{token ? t('verifyChecking') : ''}</p>
+      {token ? (
+        <p>
+          <a class="button block" href="/account" data-verify-continue hidden>
+            {t('continueButton')}
+          </a>
+        </p>
+      ) : (
+        <LinkProblem text={t('verifyLinkIncomplete')} action="account" />
+      )}
+    </div>,
   );
 });
 
-page('/account', (c) =>
-  htmlPage(
+page('/account', (c) => {
+  const config = readConfig(c.env);
+  return htmlPage(
     c,
-    'Your account',
-    <div data-account hidden>
-      <FormMessages />
-      <dl class="profile">
-        <dt>Name</dt>
-        <dd data-user-name />
-        <dt>Email</dt>
-        <dd>
-          <span data-user-email /> <span class="badge" data-user-verified />
-        </dd>
-      </dl>
-      <p data-unverified hidden>
-        <button type="button" class="secondary" data-action="send-verification">
-          Send the verification email again
-        </button>
-      </p>
-      <h2>Token for your backend</h2>
-      <p class="hint" id="token-hint">
-        A JWT valid for {TOKEN_LIFETIME_SECONDS / 60} minutes, verified against{' '}
-        <a href="/api/auth/jwks">our public keys</a>.
-      </p>
-      <p>
-        <button type="button" data-action="get-token">
-          Get a fresh token
-        </button>
-      </p>
-      <div class="field" data-token-box hidden>
-        <label for="token">Token</label>
-        <textarea id="token" readonly rows={5} aria-describedby="token-hint" />
-        <button type="button" class="secondary" data-action="copy-token">
-          Copy
-        </button>
+    t('accountTitle'),
+    <>
+      <div class="skeleton" data-account-loading aria-busy="true">
+        <p class="hint" role="status">
+          {t('accountLoading')}
+        </p>
+        <span class="skeleton-line" />
+        <span class="skeleton-line short" />
+        <span class="skeleton-line" />
+        <noscript>
+          <p class="form-error">{t('accountNoScript')}</p>
+        </noscript>
       </div>
-      <h2>Sessions</h2>
-      <ul class="sessions" data-sessions />
-      <p class="actions">
-        <button type="button" class="secondary" data-action="revoke-others">
-          Sign out everywhere else
-        </button>{' '}
-        <button type="button" data-action="sign-out">
-          Sign out
-        </button>
-      </p>
-      <h2 id="activity-heading">Recent security activity</h2>
-      <p class="hint">Sign-ins, password changes and other changes to your account, newest first.</p>
-      <ol class="events" data-events data-method-names={METHOD_NAMES} aria-labelledby="activity-heading" />
-      <p>
-        <button type="button" class="secondary" data-more-events hidden>
-          Show older activity
-        </button>
-      </p>
-      <p data-admin-link hidden>
-        <a href="/admin">Admin: users and the audit log</a>
-      </p>
-    </div>,
-  ),
-);
+      <div data-account hidden>
+        <FormMessages />
+        <dl class="profile">
+          <dt>{t('profileName')}</dt>
+          <dd data-user-name />
+          <dt>{t('profileEmail')}</dt>
+          <dd>
+            <span data-user-email /> <span class="badge" data-user-verified />
+          </dd>
+        </dl>
+        <div class="notice" data-unverified hidden>
+          <p data-unverified-text />
+          <p>
+            <button type="button" class="secondary" data-action="send-verification" data-busy-label={t('resendBusy')}>
+              {t('resendButton')}
+            </button>
+          </p>
+        </div>
+        <h2 id="sessions-heading">{t('sessionsHeading')}</h2>
+        <ul class="sessions" data-sessions aria-labelledby="sessions-heading" />
+        <p class="actions">
+          <button type="button" class="secondary" data-action="revoke-others" data-busy-label={t('revokeOthersBusy')}>
+            {t('revokeOthers')}
+          </button>
+          <button type="button" class="secondary" data-action="sign-out" data-busy-label={t('signOutBusy')}>
+            {t('signOut')}
+          </button>
+        </p>
+        {config.showTokenTool ? (
+          <section aria-labelledby="token-heading">
+            <h2 id="token-heading">{t('tokenHeading')}</h2>
+            <p class="hint" id="token-hint">
+              {t('tokenHint', { minutes: TOKEN_LIFETIME_SECONDS / 60 })}
+            </p>
+            <p class="hint">
+              <a href="/api/auth/jwks">{t('tokenKeysLink')}</a>
+            </p>
+            <p>
+              <button type="button" class="secondary" data-action="get-token" data-busy-label={t('tokenBusy')}>
+                {t('tokenButton')}
+              </button>
+            </p>
+            <div class="field" data-token-box hidden>
+              <label for="token">{t('tokenLabel')}</label>
+              <textarea id="token" readonly rows={5} aria-describedby="token-hint" />
+              <p class="actions">
+                <button type="button" class="secondary" data-action="copy-token">
+                  {t('copyButton')}
+                </button>
+                <span class="copied" role="status" aria-live="polite" data-copied />
+              </p>
+            </div>
+          </section>
+        ) : null}
+        <h2 id="activity-heading">{t('activityHeading')}</h2>
+        <p class="hint">{t('activityHint')}</p>
+        <ol class="events" data-events data-method-names={METHOD_NAMES} aria-labelledby="activity-heading" />
+        <p>
+          <button type="button" class="secondary" data-more-events hidden>
+            {t('activityMore')}
+          </button>
+        </p>
+        <p data-admin-link hidden>
+          <a href="/admin">{t('adminLink')}</a>
+        </p>
+      </div>
+    </>,
+  );
+});
 
 /** Seconds of each ban length the admin page offers; 0 is a ban without an end. */
 const BAN_LENGTHS: Array<[number, string]> = [
@@ -322,7 +423,7 @@ const BAN_LENGTHS: Array<[number, string]> = [
 page('/admin', (c) =>
   htmlPage(
     c,
-    'Admin',
+    t('adminTitle'),
     <div data-admin hidden>
       <FormMessages />
       <section aria-labelledby="users-heading">

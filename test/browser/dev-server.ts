@@ -14,8 +14,13 @@ declare module 'vitest' {
     devServerLog: string;
     /** A web app origin the server trusts (TRUSTED_ORIGINS): the CORS tests serve their page there. */
     appOrigin: string;
+    /** The server's APP_NAME: the branding the pages and emails must show. */
+    appName: string;
   }
 }
+
+/** The APP_NAME the server runs with (.ci/run sets the same); BROWSER_APP_NAME when given. */
+const APP_NAME = process.env.BROWSER_APP_NAME ?? 'Acme';
 
 /** The port of the trusted web app origin when this setup starts the server itself. */
 const DEFAULT_APP_PORT = '8792';
@@ -44,6 +49,7 @@ export default async function setup(project: TestProject) {
     project.provide('authUrl', givenUrl);
     project.provide('devServerLog', givenLog);
     project.provide('appOrigin', givenAppOrigin);
+    project.provide('appName', APP_NAME);
     return;
   }
   if (givenUrl || givenLog || givenAppOrigin) {
@@ -57,7 +63,7 @@ export default async function setup(project: TestProject) {
   const server = spawn('npm', ['run', 'dev'], {
     detached: true,
     stdio: ['ignore', output, output],
-    env: { ...process.env, PORT: port, TRUSTED_ORIGINS: appOrigin, WRANGLER_SEND_METRICS: 'false' },
+    env: { ...process.env, PORT: port, TRUSTED_ORIGINS: appOrigin, APP_NAME, WRANGLER_SEND_METRICS: 'false' },
   });
   const url = `http://localhost:${port}`;
   const stop = async () => {
@@ -75,5 +81,6 @@ export default async function setup(project: TestProject) {
   project.provide('authUrl', url);
   project.provide('devServerLog', log);
   project.provide('appOrigin', appOrigin);
+  project.provide('appName', APP_NAME);
   return stop;
 }

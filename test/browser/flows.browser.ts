@@ -11,6 +11,7 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 const authUrl = inject('authUrl');
+const appName = inject('appName');
 const devServerLog = inject('devServerLog');
 
 const email = `browser-${crypto.randomUUID()}@example.com`;
@@ -125,7 +126,7 @@ describe('in a browser', () => {
   });
 
   it('verifies the email with the link from the dev mailer', async () => {
-    const link = await mailedLink('Verify your email address', 0);
+    const link = await mailedLink(`Verify your email for ${appName}`, 0);
     expect(link.startsWith(`${authUrl}/verify-email?token=`)).toBe(true);
     await page.goto(link);
     await expect.poll(() => page.getByRole('status').textContent()).toBe('Thank you: your email is verified.');
@@ -137,7 +138,8 @@ describe('in a browser', () => {
 
   it('signs out', async () => {
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
-    await page.waitForURL(`${authUrl}/login`);
+    await page.waitForURL(`${authUrl}/login?signed-out=1`);
+    expect(await page.getByRole('status').textContent()).toBe('You are signed out.');
     // The account page now sends the browser to sign in.
     await page.goto(`${authUrl}/account`);
     await page.waitForURL(`${authUrl}/login?redirect=%2Faccount`);
@@ -152,12 +154,18 @@ describe('in a browser', () => {
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('password');
     await page.keyboard.type('not the password');
     await page.keyboard.press('Enter');
-    const alert = page.locator('[data-form-error]');
-    await expect.poll(() => alert.textContent()).toBe('That email and password do not match an account.');
-    expect(await alert.isVisible()).toBe(true);
-    expect(await alert.getAttribute('role')).toBe('alert');
-    // The focus moves to the message, so a screen reader reads it next.
-    expect(await page.evaluate(() => document.activeElement?.hasAttribute('data-form-error'))).toBe(true);
+    const error = page.locator('#password-error');
+    await expect.poll(() => error.textContent()).toBe('That email and password do not match an account.');
+    expect(await error.isVisible()).toBe(true);
+    // The focus moves to the password, selected for retyping; its error is its description.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('password');
+    expect(await page.getByLabel('Password').getAttribute('aria-invalid')).toBe('true');
+    expect(
+      await page.evaluate(() => {
+        const input = document.activeElement as HTMLInputElement;
+        return input.selectionStart === 0 && input.selectionEnd === input.value.length && input.value.length > 0;
+      }),
+    ).toBe(true);
     expect(page.url()).toBe(`${authUrl}/login`);
     await screenshot('login-wrong-password');
   });
@@ -167,9 +175,9 @@ describe('in a browser', () => {
     await page.waitForURL(`${authUrl}/account`);
     await expect.poll(() => page.locator('[data-user-name]').textContent()).toBe(name);
     await expect.poll(() => page.locator('[data-sessions] li').count()).toBeGreaterThan(0);
-    expect(await page.locator('[data-sessions]').textContent()).toContain('(this browser)');
+    expect(await page.locator('[data-sessions]').textContent()).toMatch(/Chrome on Linux · signed in .* · this device/);
     await page.getByRole('button', { name: 'Get a fresh token' }).click();
-    const tokenBox = page.getByLabel('Token');
+    const tokenBox = page.getByLabel('Token', { exact: true });
     await expect.poll(() => tokenBox.inputValue()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     const token = await tokenBox.inputValue();
     const { payload } = await jwtVerify(token, createRemoteJWKSet(new URL(`${authUrl}/api/auth/jwks`)), {
@@ -177,23 +185,33 @@ describe('in a browser', () => {
       audience: authUrl,
     });
     expect(payload).toMatchObject({ email, name, emailVerified: true });
-    await page.getByRole('button', { name: 'Copy' }).click();
-    await expect.poll(() => page.getByRole('status').textContent()).toBe('Token copied.');
+    const copy = page.getByRole('button', { name: 'Copy' });
+    await copy.click();
+    // Confirmed in place, in a live region, with the focus left on the button.
+    await expect.poll(() => page.locator('[data-copied]').textContent()).toBe('Copied');
+    expect(await page.locator('[data-copied]').getAttribute('aria-live')).toBe('polite');
+    expect(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.action)).toBe(
+      'copy-token',
+    );
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
     await screenshot('account-token');
   });
 
   it('resets the password from the emailed link and signs in with the new one', async () => {
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
-    await page.waitForURL(`${authUrl}/login`);
-    await page.getByRole('link', { name: 'Forgot your password?' }).click();
-    await page.waitForURL(`${authUrl}/forgot-password`);
+    await page.waitForURL(`${authUrl}/login?signed-out=1`);
+    // The email typed on /login goes along to the reset page.
     await page.getByLabel('Email').fill(email);
+    await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    await page.waitForURL(`${authUrl}/forgot-password?email=${encodeURIComponent(email)}`);
+    expect(await page.getByLabel('Email').inputValue()).toBe(email);
     await page.getByRole('button', { name: 'Send the link' }).click();
-    await expect.poll(() => page.getByRole('status').textContent()).toContain('we sent it a link');
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Check your email');
+    expect(await page.getByRole('status').textContent()).toContain('we sent it a link');
+    expect(await page.locator('form[data-form="forgot-password"]').isVisible()).toBe(false);
     await screenshot('forgot-password');
 
-    const link = await mailedLink('Reset your password', 0);
+    const link = await mailedLink(`Reset your ${appName} password`, 0);
     expect(link.startsWith(`${authUrl}/reset-password?token=`)).toBe(true);
     await page.goto(link);
     await page.getByLabel('New password', { exact: true }).fill(newPassword);
@@ -202,13 +220,13 @@ describe('in a browser', () => {
     await expect.poll(() => page.locator('#confirm-error').textContent()).toBe('The two passwords are not the same.');
     await page.getByLabel('New password again').fill(newPassword);
     await page.getByRole('button', { name: 'Set the new password' }).click();
-    await expect.poll(() => page.getByRole('status').textContent()).toContain('Your password is changed');
-    expect(page.url()).toBe(`${authUrl}/reset-password`);
+    await page.waitForURL(`${authUrl}/login?reset=done`);
+    expect(await page.getByRole('status').textContent()).toContain('Your password is changed');
     await screenshot('reset-password');
 
     await signIn(password);
     await expect
-      .poll(() => page.locator('[data-form-error]').textContent())
+      .poll(() => page.locator('#password-error').textContent())
       .toBe('That email and password do not match an account.');
     await signIn(newPassword);
     await page.waitForURL(`${authUrl}/account`);
@@ -217,7 +235,7 @@ describe('in a browser', () => {
 
   it('follows a relative redirect after sign-in and refuses //evil.com', async () => {
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
-    await page.waitForURL(`${authUrl}/login`);
+    await page.waitForURL(`${authUrl}/login?signed-out=1`);
     await page.goto(`${authUrl}/login?redirect=${encodeURIComponent('//evil.com/steal')}`);
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(newPassword);

@@ -1,23 +1,7 @@
-// Calls to the JSON API on this origin, and the sentences its error codes
-// become on the pages.
+// Calls to the JSON API on this origin. The sentences its error codes become
+// are in the pages' catalog (src/pages/strings.ts), shared with the server.
 
-/** Sentences for the API's error codes; codes without one show the API's own message. */
-export const MESSAGES: Record<string, string> = {
-  INVALID_EMAIL_OR_PASSWORD: 'That email and password do not match an account.',
-  USER_ALREADY_EXISTS: 'An account with this email already exists. Sign in instead.',
-  USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL: 'An account with this email already exists. Sign in instead.',
-  EMAIL_NOT_VERIFIED: 'Verify your email first: open the link we sent you.',
-  RATE_LIMITED: 'Too many attempts. Wait a little and try again.',
-  INVALID_TOKEN: 'This link is invalid, already used or expired. Ask for a new one.',
-  TOKEN_EXPIRED: 'This link has expired. Ask for a new one.',
-  PASSWORD_TOO_SHORT: 'The password is too short.',
-  PASSWORD_TOO_LONG: 'The password is too long.',
-  DATABASE_UNAVAILABLE: 'We cannot reach our database right now. Try again in a few seconds.',
-  INVALID_ORIGIN: 'This page may not call the API from here.',
-  UNAUTHORIZED: 'Your session has ended. Sign in again.',
-  NOT_ADMIN: 'This page is for admins only.',
-  NETWORK: 'We could not reach the server. Check your connection and try again.',
-};
+import { errorView } from '../strings';
 
 /** The body of an API error (ours and Better Auth's). */
 export interface ApiError {
@@ -25,7 +9,9 @@ export interface ApiError {
   message?: unknown;
 }
 
-export type ApiResult<T> = { ok: true; status: number; data: T } | { ok: false; status: number; data: ApiError | null };
+export type ApiResult<T> =
+  | { ok: true; status: number; data: T; retryAfter?: number }
+  | { ok: false; status: number; data: ApiError | null; retryAfter?: number };
 
 /** Answers with `{ ok: false, status: 0, data: { code: 'NETWORK' } }` when the server cannot be reached. */
 export function api<T = unknown>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
@@ -44,15 +30,14 @@ export function api<T = unknown>(method: string, path: string, body?: unknown): 
         } catch {
           data = null;
         }
-        return { ok: response.ok, status: response.status, data } as ApiResult<T>;
+        const retryAfter = Number(response.headers.get('retry-after')) || undefined;
+        return { ok: response.ok, status: response.status, data, retryAfter } as ApiResult<T>;
       }),
     (): ApiResult<T> => ({ ok: false, status: 0, data: { code: 'NETWORK' } }),
   );
 }
 
-export function readable(data: ApiError | null): string {
-  const message = data?.code ? MESSAGES[data.code] : undefined;
-  if (message) return message;
-  if (data && typeof data.message === 'string' && data.message) return data.message;
-  return 'Something went wrong. Try again.';
+/** The sentence for a failed call, as the server would put it on the page. */
+export function readable(data: ApiError | null, retryAfter?: number): string {
+  return errorView(data, retryAfter).text;
 }
