@@ -44,6 +44,7 @@ import {
 import { forwardToAuth } from './middleware';
 import { checkIdTokenSignIn, issueIdTokenNonce } from './oauth/id-token-sign-in';
 import { socialSignInRedirect } from './oauth/routes';
+import { passkeyRegistrationAnswer } from './passkeys';
 import { authPath } from './paths';
 import { RATE_LIMITS, type RateLimitRule, rateLimit } from './rate-limit';
 import type { AppEnv } from './request-context';
@@ -182,6 +183,7 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
     path: '/passkey/verify-registration',
     body: passkeyRegistrationBody,
     limit: RATE_LIMITS.passkeyManage,
+    handlers: [passkeyRegistrationAnswer],
   },
   { method: 'GET', path: '/passkey/generate-authenticate-options', limit: RATE_LIMITS.passkeyChallenge },
   {
