@@ -26,3 +26,12 @@ export function relyingParty(baseURL: string) {
   const url = new URL(baseURL);
   return { id: url.hostname, origin: url.origin, name: url.host };
 }
+
+/**
+ * Whether what the user typed in the code step is a TOTP code (six digits,
+ * perhaps spaced as apps show them) rather than a backup code (ten letters
+ * and digits with a dash): one field takes either.
+ */
+export function isTotpCode(code: string): boolean {
+  return /^\d{6}$/.test(code.replace(/[\s-]/g, ''));
+}

@@ -421,3 +421,62 @@ describe('bad input to the two-factor endpoints', () => {
     },
   );
 });
+
+describe('the code step without JavaScript', () => {
+  function postForm(path: string, fields: Record<string, string>, cookie = '') {
+    return callWorker(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
+      body: new URLSearchParams(fields).toString(),
+      redirect: 'manual',
+    });
+  }
+
+  it('answers the password with the code form and no session, then the code with a 303 and the session', async () => {
+    const person = await signUpWithTwoFactor();
+    const password = await postForm('/login?redirect=%2Fdashboard', { email: person.email, password: person.password });
+    expect(password.status).toBe(200);
+    const page = await password.text();
+    expect(page).toMatch(/<form[^>]*data-form="two-factor"/);
+    expect(page).toContain('name="intent" value="code"');
+    expect(sessionCookieIn(password)).toBeUndefined();
+    const challenge = challengeCookie(password);
+
+    const wrong = await postForm(
+      '/login?redirect=%2Fdashboard',
+      { intent: 'code', code: await wrongTotpCode(person.totpURI) },
+      challenge,
+    );
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).toContain('That code is not right');
+    expect(sessionCookieIn(wrong)).toBeUndefined();
+
+    const right = await postForm(
+      '/login?redirect=%2Fdashboard',
+      { intent: 'code', code: await totpCode(person.totpURI) },
+      challenge,
+    );
+    expect(right.status).toBe(303);
+    expect(right.headers.get('location')).toBe('/dashboard');
+    expect(sessionCookieIn(right)).toBeDefined();
+  });
+
+  it('takes a backup code in the same field', async () => {
+    const person = await signUpWithTwoFactor();
+    const password = await postForm('/login', { email: person.email, password: person.password });
+    const right = await postForm(
+      '/login',
+      { intent: 'code', code: person.backupCodes[0] as string },
+      challengeCookie(password),
+    );
+    expect(right.status).toBe(303);
+    expect(sessionCookieIn(right)).toBeDefined();
+  });
+
+  it('without a pending sign-in, says to start over and opens nothing', async () => {
+    const response = await postForm('/login', { intent: 'code', code: '123456' });
+    expect(response.status).toBe(401);
+    expect(await response.text()).toContain('Start over with your password');
+    expect(sessionCookieIn(response)).toBeUndefined();
+  });
+});
