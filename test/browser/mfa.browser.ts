@@ -64,7 +64,7 @@ async function amrOfSession(): Promise<unknown> {
 async function signOut() {
   await page.goto(`${authUrl}/account`);
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
-  await page.waitForURL(`${authUrl}/login`);
+  await page.waitForURL(`${authUrl}/login?signed-out=1`);
 }
 
 async function passwordStep() {
