@@ -44,7 +44,7 @@ import {
 import { forwardToAuth } from './middleware';
 import { checkIdTokenSignIn, issueIdTokenNonce } from './oauth/id-token-sign-in';
 import { socialSignInRedirect } from './oauth/routes';
-import { passkeyRegistrationAnswer } from './passkeys';
+import { passkeyRegistrationAnswer, requireRecentSignInForPasskey } from './passkeys';
 import { authPath } from './paths';
 import { RATE_LIMITS, type RateLimitRule, rateLimit } from './rate-limit';
 import type { AppEnv } from './request-context';
@@ -177,6 +177,7 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
     path: '/passkey/generate-register-options',
     query: passkeyRegisterQuery,
     limit: RATE_LIMITS.passkeyManage,
+    handlers: [requireRecentSignInForPasskey, betterAuth],
   },
   {
     method: 'POST',

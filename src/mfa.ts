@@ -13,6 +13,13 @@ export const BACKUP_CODE_LENGTH = 10;
 /** A TOTP code: six digits (RFC 6238 with Better Auth's defaults: SHA-1, 30 seconds). */
 export const TOTP_DIGITS = 6;
 
+/**
+ * Adding a passkey needs a sign-in this recent (like an admin's role change):
+ * a passkey outlives the session that added it, so an old, perhaps stolen,
+ * session must not add one.
+ */
+export const PASSKEY_RECENT_SIGN_IN_MS = 15 * 60 * 1000;
+
 /** Longest label a user may give a passkey. */
 export const MAX_PASSKEY_NAME_LENGTH = 100;
 

@@ -1,6 +1,31 @@
-import type { Handler } from 'hono';
+import type { Handler, MiddlewareHandler } from 'hono';
+import { AppError, databaseUnavailable, ErrorCode } from './errors';
+import { PASSKEY_RECENT_SIGN_IN_MS } from './mfa';
 import { forwardToAuth } from './middleware';
 import type { AppEnv } from './request-context';
+
+/**
+ * GET /passkey/generate-register-options: a passkey outlives the session that
+ * added it (a password reset ends sessions, not passkeys), so a stolen session
+ * must not be able to add one. Adding needs a sign-in from the last
+ * PASSKEY_RECENT_SIGN_IN_MS; Better Auth alone accepts any session younger
+ * than a day. Without a session, Better Auth answers 401 as before.
+ */
+export const requireRecentSignInForPasskey: MiddlewareHandler<AppEnv> = async function requireRecentSignInForPasskey(
+  c,
+  next,
+) {
+  const signedIn = await c.var.auth.api.getSession({ headers: c.req.raw.headers, query: { disableRefresh: true } });
+  if (c.var.failedToReachDatabase()) throw databaseUnavailable();
+  if (signedIn && Date.now() - new Date(signedIn.session.createdAt).getTime() > PASSKEY_RECENT_SIGN_IN_MS) {
+    throw new AppError(
+      403,
+      ErrorCode.SESSION_NOT_FRESH,
+      `Sign in again to add a passkey: it needs a sign-in from the last ${PASSKEY_RECENT_SIGN_IN_MS / 60_000} minutes.`,
+    );
+  }
+  await next();
+};
 
 /**
  * POST /passkey/verify-registration. The passkey plugin answers every

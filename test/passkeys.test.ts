@@ -4,7 +4,7 @@
 // passkey, another site's assertion or a replay from opening a session.
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { auditEvent, passkey } from '../src/db/schema';
+import { auditEvent, passkey, session } from '../src/db/schema';
 import { RATE_LIMITS } from '../src/rate-limit';
 import { softwareAuthenticator } from './fakes/authenticator';
 import {
@@ -112,6 +112,20 @@ describe('registering a passkey', () => {
       response: { id: 'x', type: 'public-key', response: {} },
     });
     expect(verify.status).toBe(401);
+  });
+
+  // A stolen session must not become a passkey that outlives it (a password
+  // reset ends sessions, not passkeys): adding one needs a recent sign-in.
+  it('refuses a session signed in more than 15 minutes ago (403 SESSION_NOT_FRESH)', async () => {
+    const person = await signUp();
+    const twentyMinutesAgo = new Date(Date.now() - 20 * 60 * 1000);
+    await withDb((db) => db.update(session).set({ createdAt: twentyMinutesAgo }).where(eq(session.userId, person.id)));
+    const options = await callWorker('/api/auth/passkey/generate-register-options', {
+      headers: { cookie: person.cookie },
+    });
+    expect(options.status).toBe(403);
+    expect(await options.json()).toMatchObject({ code: 'SESSION_NOT_FRESH' });
+    expect(cookiesFrom(options)).not.toContain('better-auth-passkey=');
   });
 
   it('refuses a response made for another origin, and stores nothing', async () => {
