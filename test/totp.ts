@@ -3,7 +3,7 @@
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
-function base32Decode(text: string): Uint8Array {
+function base32Decode(text: string): Uint8Array<ArrayBuffer> {
   const clean = text.replace(/=+$/, '').toUpperCase();
   const bytes: number[] = [];
   let bits = 0;
