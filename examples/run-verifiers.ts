@@ -1,6 +1,8 @@
 // Runs the Node, Python and Go verifiers against a running auth Worker:
 // a real token must pass; a tampered one, `alg: none`, an unknown kid, the
-// wrong audience or issuer, and an expired one must each be rejected.
+// wrong audience or issuer, and an expired one must each be rejected. With
+// REQUIRE_MFA=1 a password-only token is rejected and one from a sign-in with
+// a TOTP code passes.
 //
 //   npm run dev                       # in another terminal
 //   npm run examples:verify           # AUTH_URL defaults to http://localhost:8787
@@ -12,24 +14,55 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { base64url, decodeJwt, decodeProtectedHeader } from 'jose';
+import { totpCode } from '../test/totp';
 import { createBackend } from './node/backend';
 
 const AUTH_URL = (process.env.AUTH_URL ?? 'http://localhost:8787').replace(/\/$/, '');
 const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 const ROOT = new URL('..', import.meta.url).pathname;
 
-async function issueToken(): Promise<string> {
-  const email = `verifier-${crypto.randomUUID()}@example.com`;
-  const signUp = await fetch(`${AUTH_URL}/api/auth/sign-up/email`, {
+const PASSWORD = 'verifier password 1';
+
+async function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  const response = await fetch(`${AUTH_URL}/api/auth${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', origin: AUTH_URL },
-    body: JSON.stringify({ email, password: 'verifier password 1', name: 'Verifier' }),
+    headers: { 'content-type': 'application/json', origin: AUTH_URL, ...headers },
+    body: JSON.stringify(body),
   });
-  if (!signUp.ok) throw new Error(`sign-up failed: ${signUp.status} ${await signUp.text()}`);
-  const { token: sessionToken } = (await signUp.json()) as { token: string };
+  if (!response.ok) throw new Error(`${path} failed: ${response.status} ${await response.text()}`);
+  return response;
+}
+
+async function jwtFor(sessionToken: string): Promise<string> {
   const response = await fetch(`${AUTH_URL}/api/auth/token`, { headers: { authorization: `Bearer ${sessionToken}` } });
   if (!response.ok) throw new Error(`token failed: ${response.status}`);
   return ((await response.json()) as { token: string }).token;
+}
+
+/** A password-only sign-up's JWT (amr: pwd), and its email and session token. */
+async function issueToken() {
+  const email = `verifier-${crypto.randomUUID()}@example.com`;
+  const signUp = await post('/sign-up/email', { email, password: PASSWORD, name: 'Verifier' });
+  const { token: sessionToken } = (await signUp.json()) as { token: string };
+  return { email, sessionToken, token: await jwtFor(sessionToken) };
+}
+
+/** The JWT of a sign-in with the password and a TOTP code (amr: pwd otp mfa). */
+async function issueMfaToken(): Promise<string> {
+  const { email, sessionToken } = await issueToken();
+  const bearer = { authorization: `Bearer ${sessionToken}` };
+  const { totpURI } = (await (await post('/two-factor/enable', { password: PASSWORD }, bearer)).json()) as {
+    totpURI: string;
+  };
+  await post('/two-factor/verify-totp', { code: await totpCode(totpURI) }, bearer);
+  const signIn = await post('/sign-in/email', { email, password: PASSWORD });
+  const challenge = signIn.headers
+    .getSetCookie()
+    .map((cookie) => cookie.split(';')[0] as string)
+    .filter((cookie) => cookie.includes('two_factor='))
+    .join('; ');
+  const verified = await post('/two-factor/verify-totp', { code: await totpCode(totpURI) }, { cookie: challenge });
+  return jwtFor(((await verified.json()) as { token: string }).token);
 }
 
 function buildGoVerifier(): string {
@@ -87,11 +120,30 @@ function cases(token: string): Case[] {
       because: /iss/i,
     },
     { name: 'expired', token, env: { VERIFY_AT: String((claims.exp ?? 0) + 1) }, valid: false, because: /expire/i },
+    {
+      name: 'a password-only token where MFA is required',
+      token,
+      env: { REQUIRE_MFA: '1' },
+      valid: false,
+      because: /mfa/i,
+    },
+  ];
+}
+
+function mfaCases(mfaToken: string): Case[] {
+  return [
+    {
+      name: 'a password and TOTP token where MFA is required',
+      token: mfaToken,
+      env: { REQUIRE_MFA: '1' },
+      valid: true,
+    },
   ];
 }
 
 async function main(): Promise<void> {
-  const token = await issueToken();
+  const { token } = await issueToken();
+  const mfaToken = await issueMfaToken();
   const verifiers: Record<string, string[]> = {
     node: [join(ROOT, 'node_modules/.bin/tsx'), join(ROOT, 'examples/node/verify.ts')],
     python: [PYTHON, join(ROOT, 'examples/python/verify.py')],
@@ -106,7 +158,7 @@ async function main(): Promise<void> {
   };
 
   for (const [language, [command, ...args]] of Object.entries(verifiers)) {
-    for (const testCase of cases(token)) {
+    for (const testCase of [...cases(token), ...mfaCases(mfaToken)]) {
       const run = spawnSync(command as string, [...args, testCase.token], {
         env: { ...process.env, ISSUER: AUTH_URL, AUDIENCE: AUTH_URL, ...testCase.env },
         encoding: 'utf8',
@@ -133,6 +185,9 @@ async function main(): Promise<void> {
     'hono   backend route rejects a tampered token',
   );
   record((await call({})).status === 401, 'hono   backend route rejects a request without a token');
+  const payouts = (bearer: string) => backend.request('/payouts', { headers: { authorization: `Bearer ${bearer}` } });
+  record((await payouts(token)).status === 403, 'hono   MFA route refuses a password-only token (403 MFA_REQUIRED)');
+  record((await payouts(mfaToken)).status === 200, 'hono   MFA route accepts a password and TOTP token');
 
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed === 0 ? 0 : 1);

@@ -12,6 +12,7 @@ import {
 import { AppError, ErrorCode } from './errors';
 import {
   adminUserBody,
+  backupCodeBody,
   banUserBody,
   changeEmailBody,
   changePasswordBody,
@@ -20,6 +21,11 @@ import {
   idTokenNonceBody,
   linkSocialBody,
   listUsersQuery,
+  passkeyAuthenticationBody,
+  passkeyIdBody,
+  passkeyRegisterQuery,
+  passkeyRegistrationBody,
+  passkeyRenameBody,
   passwordResetBody,
   passwordResetRequestBody,
   revokeSessionBody,
@@ -28,6 +34,8 @@ import {
   signInBody,
   signUpBody,
   socialSignInBody,
+  totpCodeBody,
+  twoFactorPasswordBody,
   updateUserBody,
   validateJsonBody,
   validateQuery,
@@ -36,10 +44,12 @@ import {
 import { forwardToAuth } from './middleware';
 import { checkIdTokenSignIn, issueIdTokenNonce } from './oauth/id-token-sign-in';
 import { socialSignInRedirect } from './oauth/routes';
+import { passkeyRegistrationAnswer, requireRecentSignInForPasskey } from './passkeys';
 import { authPath } from './paths';
 import { RATE_LIMITS, type RateLimitRule, rateLimit } from './rate-limit';
 import type { AppEnv } from './request-context';
 import { listSessions, readSession, revokeSessionById } from './sessions';
+import { twoFactorCodeAnswer } from './two-factor';
 
 // Everything that happens to a request under /api/auth, in one table: the
 // body or query schema it must pass (validated first: cheap, and it yields the
@@ -135,6 +145,58 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
   { method: 'GET', path: '/list-sessions', handlers: [listSessions] },
   { method: 'POST', path: '/revoke-session', body: revokeSessionBody, handlers: [revokeSessionById] },
 
+  // Two-factor (TOTP): the password-checking endpoints share the password
+  // budget of change-password; codes have a budget of their own.
+  { method: 'POST', path: '/two-factor/enable', body: twoFactorPasswordBody, limit: RATE_LIMITS.passwordCheck },
+  { method: 'POST', path: '/two-factor/disable', body: twoFactorPasswordBody, limit: RATE_LIMITS.passwordCheck },
+  { method: 'POST', path: '/two-factor/get-totp-uri', body: twoFactorPasswordBody, limit: RATE_LIMITS.passwordCheck },
+  {
+    method: 'POST',
+    path: '/two-factor/generate-backup-codes',
+    body: twoFactorPasswordBody,
+    limit: RATE_LIMITS.passwordCheck,
+  },
+  {
+    method: 'POST',
+    path: '/two-factor/verify-totp',
+    body: totpCodeBody,
+    limit: RATE_LIMITS.twoFactorCode,
+    handlers: [twoFactorCodeAnswer],
+  },
+  {
+    method: 'POST',
+    path: '/two-factor/verify-backup-code',
+    body: backupCodeBody,
+    limit: RATE_LIMITS.twoFactorCode,
+    handlers: [twoFactorCodeAnswer],
+  },
+
+  // Passkeys.
+  {
+    method: 'GET',
+    path: '/passkey/generate-register-options',
+    query: passkeyRegisterQuery,
+    limit: RATE_LIMITS.passkeyManage,
+    handlers: [requireRecentSignInForPasskey, betterAuth],
+  },
+  {
+    method: 'POST',
+    path: '/passkey/verify-registration',
+    body: passkeyRegistrationBody,
+    limit: RATE_LIMITS.passkeyManage,
+    handlers: [passkeyRegistrationAnswer],
+  },
+  { method: 'GET', path: '/passkey/generate-authenticate-options', limit: RATE_LIMITS.passkeyChallenge },
+  {
+    method: 'POST',
+    path: '/passkey/verify-authentication',
+    body: passkeyAuthenticationBody,
+    limit: RATE_LIMITS.passkeySignIn,
+  },
+  { method: 'GET', path: '/passkey/list-user-passkeys', limit: RATE_LIMITS.passkeyManage },
+  { method: 'POST', path: '/passkey/update-passkey', body: passkeyRenameBody, limit: RATE_LIMITS.passkeyManage },
+  { method: 'POST', path: '/passkey/delete-passkey', body: passkeyIdBody, limit: RATE_LIMITS.passkeyManage },
+
   adminRoute('GET', '/admin/list-users', { query: listUsersQuery }),
   adminRoute('GET', '/admin/get-user', { query: getUserQuery, handler: getUserWithSessions }),
   adminRoute('POST', '/admin/list-user-sessions', { body: adminUserBody, handler: listUserSessions }),
@@ -175,6 +237,8 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
  * - /admin/remove-user: account deletion is not enabled (see /delete-user).
  * - /admin/has-permission: nothing of ours asks it; one role check is
  *   enough (src/admin/policy.ts).
+ * - /two-factor/send-otp, /two-factor/verify-otp: codes by email or SMS are
+ *   not configured; TOTP and backup codes are the second factor.
  */
 export const DISABLED_AUTH_PATHS = [
   '/verify-password',
@@ -189,6 +253,8 @@ export const DISABLED_AUTH_PATHS = [
   '/admin/set-user-password',
   '/admin/remove-user',
   '/admin/has-permission',
+  '/two-factor/send-otp',
+  '/two-factor/verify-otp',
 ] as const;
 
 /** Mounts the table on the app, after the per-request auth middleware. */

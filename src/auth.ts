@@ -1,9 +1,12 @@
+import { passkey } from '@better-auth/passkey';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { betterAuth } from 'better-auth/minimal';
 import { admin } from 'better-auth/plugins/admin';
 import { bearer } from 'better-auth/plugins/bearer';
 import { jwt } from 'better-auth/plugins/jwt';
+import { twoFactor } from 'better-auth/plugins/two-factor';
 import { ADMIN_ROLE, IMPERSONATION_SESSION_SECONDS, USER_ROLE } from './admin/policy';
+import { amrClaim, sessionAmr } from './amr';
 import type { AuditLog } from './audit/log';
 import { auditTrail } from './audit/trail';
 import type { AppConfig } from './config';
@@ -16,6 +19,7 @@ import { TOKEN_LIFETIME_SECONDS } from './jwt/policy';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './limits';
 import { PASSWORD_RESET_LINK_TTL_SECONDS, type SendEmail, VERIFICATION_LINK_TTL_SECONDS } from './mail/mailer';
 import { existingAccountEmail, passwordResetEmail, verificationEmail } from './mail/messages';
+import { BACKUP_CODE_COUNT, BACKUP_CODE_LENGTH, relyingParty, TWO_FACTOR_CHALLENGE_SECONDS } from './mfa';
 import { validateProviderUserInfo } from './oauth/account-policy';
 import { providerCallGuard } from './oauth/provider-calls';
 import { socialProvidersFor } from './oauth/providers';
@@ -40,6 +44,8 @@ const BANNED_MESSAGE = 'This account is banned. Contact support if you think thi
 export function createAuth(config: AppConfig, db: Database, keys: KeySource, sendEmail: SendEmail, audit: AuditLog) {
   const mailOff = config.mail.kind === 'none';
   const trail = auditTrail(audit);
+  const amr = sessionAmr();
+  const rp = relyingParty(config.baseURL);
   return betterAuth({
     appName: config.brand.appName,
     baseURL: config.baseURL,
@@ -157,11 +163,14 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource, sen
           // is the admin acting as the user.
           definePayload: ({ user, session }) => {
             const impersonatedBy = (session as { impersonatedBy?: string | null }).impersonatedBy;
+            // How the user signed in (src/amr.ts), stored with the session: no query.
+            const amrValues = amrClaim((session as { amr?: unknown }).amr);
             return {
               id: user.id,
               email: user.email,
               name: user.name,
               emailVerified: user.emailVerified,
+              ...(amrValues ? { amr: amrValues } : {}),
               ...(impersonatedBy ? { act: { sub: impersonatedBy } } : {}),
             };
           },
@@ -170,6 +179,7 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource, sen
       }),
       providerCallGuard(),
       credentialRules(db),
+      amr.plugin,
       // Before the admin plugin: its ban check refuses a sign-in the trail
       // has seen begin.
       trail.plugin,
@@ -182,6 +192,30 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource, sen
         defaultRole: USER_ROLE,
         impersonationSessionDuration: IMPERSONATION_SESSION_SECONDS,
         bannedUserMessage: trail.bannedUserMessage(BANNED_MESSAGE),
+      }),
+      // TOTP two-factor at /api/auth/two-factor/* (docs/passkeys-and-two-factor.md).
+      // A password sign-in of a user with it on answers `twoFactorRedirect`
+      // and opens no session until a code is verified; our limits count the
+      // codes (src/rate-limit.ts, RATE_LIMITS.twoFactorCode). Email codes
+      // (`otp`) and "trust this device" are not offered (src/auth-routes.ts).
+      twoFactor({
+        issuer: rp.name,
+        twoFactorCookieMaxAge: TWO_FACTOR_CHALLENGE_SECONDS,
+        // Encrypted with BETTER_AUTH_SECRET: a read of the table yields no code.
+        backupCodeOptions: { storeBackupCodes: 'encrypted', amount: BACKUP_CODE_COUNT, length: BACKUP_CODE_LENGTH },
+      }),
+      // Passkeys at /api/auth/passkey/*, for the relying party BETTER_AUTH_URL names.
+      passkey({
+        rpID: rp.id,
+        rpName: rp.name,
+        origin: rp.origin,
+        authentication: {
+          afterVerification: async ({ verification }) =>
+            amr.passkeyVerified({
+              deviceType: verification.authenticationInfo.credentialDeviceType,
+              userVerified: verification.authenticationInfo.userVerified,
+            }),
+        },
       }),
     ],
   });

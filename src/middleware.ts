@@ -107,12 +107,28 @@ export const requestLog: MiddlewareHandler<AppEnv> = async function requestLog(c
 /**
  * The endpoints whose answer may carry a session token (the `token` field and
  * Better Auth's `set-auth-token` header): those that create a session from a
- * proof of identity. Every other answer drops the header, which Better Auth
- * sets whenever it refreshes a session cookie (src/sessions.ts says why).
+ * proof of identity (a password, a code, a passkey). Every other answer drops
+ * the header, which Better Auth sets whenever it refreshes a session cookie
+ * (src/sessions.ts says why). Turning two-factor on or off replaces the
+ * caller's session, so its answer carries the new one.
  */
 const TOKEN_ISSUING_PATHS = new Set(
-  ['/sign-in/email', '/sign-up/email', '/sign-in/social', '/change-password'].map((path) => AUTH_BASE_PATH + path),
+  [
+    '/sign-in/email',
+    '/sign-up/email',
+    '/sign-in/social',
+    '/change-password',
+    '/two-factor/verify-totp',
+    '/two-factor/verify-backup-code',
+    '/two-factor/disable',
+    '/passkey/verify-authentication',
+  ].map((path) => AUTH_BASE_PATH + path),
 );
+
+/** Whether an answer sets a session cookie with a value (not one that clears it). */
+function opensSession(headers: Headers): boolean {
+  return headers.getSetCookie().some((cookie) => /^(?:__Secure-)?better-auth\.session_token=[^;]/.test(cookie));
+}
 
 /**
  * Hands a request to Better Auth and gives its answer our guarantees: our
@@ -126,7 +142,10 @@ export async function forwardToAuth(vars: AppEnv['Variables'], request: Request)
   if (vars.failedToReachDatabase()) throw databaseUnavailable();
   const response = await withErrorShape(answer, vars.requestId);
   const headers = new Headers(response.headers);
-  if (!TOKEN_ISSUING_PATHS.has(new URL(request.url).pathname)) {
+  // Only an answer that opens a session carries its token: a password whose
+  // two-factor code is still to come opens none (Better Auth names the
+  // session it opened and then deleted).
+  if (!TOKEN_ISSUING_PATHS.has(new URL(request.url).pathname) || !opensSession(headers)) {
     headers.delete('set-auth-token');
     const exposed = headers
       .get('access-control-expose-headers')

@@ -141,8 +141,44 @@ async function signedInUser(c: Context<AppEnv>): Promise<string[]> {
   return result ? [result.user.id] : [];
 }
 
+const TWO_FACTOR_COOKIE = /(?:^|;\s*)(?:__Secure-)?better-auth\.two_factor=([^;]*)/;
+
+/**
+ * The account a two-factor code is for: the signed-in user (a code that turns
+ * two-factor on), or the user of the pending sign-in that the two-factor
+ * cookie names (one query, on a path that is never hot). The cookie's value
+ * is Better Auth's random identifier and its signature; only the identifier
+ * is looked up, so a forged cookie finds nothing, and Better Auth refuses it.
+ */
+async function twoFactorAccount(c: Context<AppEnv>): Promise<string[]> {
+  // Both, when both are sent: a made-up session cookie beside a pending
+  // sign-in's cookie must not leave the pending account uncounted.
+  const accounts = new Set(sessionCredentials(c).length > 0 ? await signedInUser(c) : []);
+  const pending = await pendingSignInUser(c);
+  if (pending) accounts.add(pending);
+  return [...accounts];
+}
+
+async function pendingSignInUser(c: Context<AppEnv>): Promise<string | undefined> {
+  const cookie = c.req.header('cookie')?.match(TWO_FACTOR_COOKIE)?.[1];
+  if (!cookie) return undefined;
+  let signed: string;
+  try {
+    signed = decodeURIComponent(cookie);
+  } catch {
+    return undefined;
+  }
+  const identifier = signed.slice(0, Math.max(0, signed.lastIndexOf('.')));
+  if (!identifier) return undefined;
+  const context = await c.var.auth.$context;
+  const pending = await context.internalAdapter.findVerificationValue(identifier);
+  return pending && pending.expiresAt > new Date() ? pending.value : undefined;
+}
+
 /** Sign-in answers a wrong password with 401. */
 const wrongSignIn = (status: number) => status === 401;
+/** Two-factor answers a wrong code (TOTP or backup) with 401 INVALID_CODE or INVALID_BACKUP_CODE. */
+const wrongCode = (status: number) => status === 401;
 /** Endpoints behind a session answer a wrong password with 400 INVALID_PASSWORD (the body was validated before). */
 const wrongPasswordCheck = (status: number) => status === 400 || status === 401;
 
@@ -164,6 +200,33 @@ export const RATE_LIMITS = {
       countOnly: wrongPasswordCheck,
       locks: 'user',
     },
+  },
+  // Six digits after the password, and backup codes, share one budget per
+  // account (TOTP and backup codes alike) and per client: 5 wrong codes per
+  // account in 15 minutes is at most 480 guesses a day against about three
+  // valid codes in a million, so a guess succeeds once in about two years
+  // (docs/passkeys-and-two-factor.md). Better Auth adds its own: 5 tries per
+  // pending sign-in, and 10 consecutive failures lock the account 15 minutes.
+  twoFactorCode: {
+    name: 'two-factor-code',
+    perIp: { limit: 20, windowSeconds: MINUTE },
+    perAccount: { limit: 5, windowSeconds: 15 * MINUTE, keys: twoFactorAccount, countOnly: wrongCode, locks: 'user' },
+  },
+  // Each call stores a challenge row: bounded per client, like provider sign-ins.
+  passkeyChallenge: {
+    name: 'passkey-challenge',
+    perIp: { limit: 30, windowSeconds: MINUTE },
+  },
+  // A signature cannot be guessed; the limit bounds the work per client.
+  passkeySignIn: {
+    name: 'passkey-sign-in',
+    perIp: { limit: 30, windowSeconds: MINUTE },
+  },
+  // Adding, renaming and removing a signed-in user's passkeys.
+  passkeyManage: {
+    name: 'passkey-manage',
+    perIp: { limit: 60, windowSeconds: MINUTE },
+    perAccount: { limit: 30, windowSeconds: MINUTE, keys: sessionCredentials },
   },
   signUp: {
     name: 'sign-up',

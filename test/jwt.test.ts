@@ -1,6 +1,18 @@
+import { eq } from 'drizzle-orm';
 import { base64url, createLocalJWKSet, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { callWorker, fetchJwks, signUp, TEST_AUTH_URL, tokenFor, verifyWithJwks } from './helpers';
+import { session } from '../src/db/schema';
+import {
+  callWorker,
+  cookiesFrom,
+  fetchJwks,
+  postJson,
+  signUp,
+  TEST_AUTH_URL,
+  tokenFor,
+  verifyWithJwks,
+  withDb,
+} from './helpers';
 
 /** Verifies as a backend would, against the JWKS the Worker serves now. */
 async function verifyAsBackend(token: string, audience = TEST_AUTH_URL) {
@@ -22,7 +34,10 @@ describe('JWTs from /api/auth/token', () => {
     expect(payload.iss).toBe(TEST_AUTH_URL);
     expect(payload.aud).toBe(TEST_AUTH_URL);
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(15 * 60);
+    // How the user signed in (RFC 8176): a password sign-up.
+    expect(payload.amr).toEqual(['pwd']);
     expect(Object.keys(payload).sort()).toEqual([
+      'amr',
       'aud',
       'email',
       'emailVerified',
@@ -99,5 +114,26 @@ describe('JWTs from /api/auth/token', () => {
     await expect(
       jwtVerify(token, jwks, { issuer: TEST_AUTH_URL, audience: TEST_AUTH_URL, currentDate: later }),
     ).rejects.toMatchObject({ code: 'ERR_JWT_EXPIRED' });
+  });
+});
+
+describe('the amr claim follows the session', () => {
+  it('a password change keeps what the session proved; sessions without amr give no claim', async () => {
+    const user = await signUp();
+    const changed = await postJson(
+      '/api/auth/change-password',
+      { currentPassword: user.password, newPassword: 'another good password' },
+      { cookie: user.cookie },
+    );
+    expect(changed.status).toBe(200);
+    const cookie = cookiesFrom(changed);
+    const { jwks } = await fetchJwks();
+    const after = await verifyWithJwks(jwks, await tokenFor({ ...user, cookie }));
+    expect(after.payload.amr).toEqual(['pwd']);
+
+    // A session from before the column: no claim rather than a guess.
+    await withDb((db) => db.update(session).set({ amr: null }).where(eq(session.userId, user.id)));
+    const legacy = await verifyWithJwks(jwks, await tokenFor({ ...user, cookie }));
+    expect(legacy.payload).not.toHaveProperty('amr');
   });
 });

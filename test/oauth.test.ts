@@ -281,7 +281,8 @@ describe('JWTs after an OAuth sign-in', () => {
         issuer: TEST_AUTH_URL,
         audience: TEST_AUTH_URL,
       });
-      expect(payload).toMatchObject({ sub: id, email: person.email, emailVerified: true });
+      // A provider sign-in is `fed` (Microsoft's value; RFC 8176 has none for it).
+      expect(payload).toMatchObject({ sub: id, email: person.email, emailVerified: true, amr: ['fed'] });
       expect(payload.sub).not.toBe(person.id);
     },
   );

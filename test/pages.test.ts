@@ -127,6 +127,40 @@ describe('pages', () => {
     expect(text).toContain('name="token" value="&quot;&gt;&lt;script&gt;');
   });
 
+  it('sends /.well-known/change-password (where password managers look) to the account page', async () => {
+    const response = await callWorker('/.well-known/change-password', { redirect: 'manual' });
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe('/account');
+  });
+
+  it('login: passkey autofill on the email field, a show-password button, a passkey button and a code step', async () => {
+    const { text } = await pageText('/login');
+    expect(text).toMatch(/id="email"[^>]*autocomplete="username webauthn"/);
+    expect(text).toMatch(/<button[^>]*data-reveal="password"[^>]*aria-controls="password"[^>]*aria-pressed="false"/);
+    expect(text).toContain('Sign in with a passkey');
+    expect(text).toMatch(/<template data-two-factor-step[^>]*><form[^>]*data-form="two-factor"/);
+    expect(text).toMatch(/id="code"[^>]*autocomplete="one-time-code"/);
+  });
+
+  it('account: passkeys, two-factor and a change-password form, every input labelled', async () => {
+    const { text } = await pageText('/account');
+    for (const heading of ['Passkeys', 'Two-factor authentication', 'Change your password']) {
+      expect(text).toContain(`>${heading}</h2>`);
+    }
+    const ids = [...text.matchAll(/<input[^>]*\sid="([^"]+)"/g)].map((match) => match[1] ?? '');
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'passkey-name',
+        'enable-password',
+        'confirm-code',
+        'disable-password',
+        'current-password',
+        'new-password',
+      ]),
+    );
+    for (const id of ids) expect(text).toContain(`<label for="${id}">`);
+  });
+
   it('sends / (where a provider sign-in without callbackURL lands) to the account page', async () => {
     const response = await callWorker('/', { redirect: 'manual' });
     expect(response.status).toBe(302);
@@ -177,7 +211,8 @@ describe('the redirect parameter', () => {
     const { text } = await pageText(`/login?redirect=${encodeURIComponent(value)}`, {
       TRUSTED_ORIGINS: trusted,
     });
-    expect(attributes(text, 'data-redirect')).toEqual([expected]);
+    // The password form, the passkey button and the code step all go there.
+    expect([...new Set(attributes(text, 'data-redirect'))]).toEqual([expected]);
     expect(text).not.toContain('evil.com');
   });
 });

@@ -6,7 +6,8 @@
 //
 // Usage: ISSUER=https://auth.example.com AUDIENCE=... verify <token>
 // Exits 0 and prints the claims when the token is valid, 1 otherwise.
-// VERIFY_AT=<unix seconds> checks the token as of that time.
+// VERIFY_AT=<unix seconds> checks the token as of that time; REQUIRE_MFA=1
+// accepts only a sign-in with two factors (the amr claim holds "mfa").
 package main
 
 import (
@@ -41,6 +42,18 @@ type Claims struct {
 	Email         string `json:"email"`
 	Name          string `json:"name"`
 	EmailVerified bool   `json:"emailVerified"`
+	// How the user signed in (RFC 8176): "pwd", "otp", "hwk", "swk", "mfa", "fed".
+	Amr []string `json:"amr,omitempty"`
+}
+
+// HasMfa tells whether the user signed in with two factors.
+func (c *Claims) HasMfa() bool {
+	for _, method := range c.Amr {
+		if method == "mfa" {
+			return true
+		}
+	}
+	return false
 }
 
 func (v *Verifier) Verify(ctx context.Context, token string, at time.Time) (*Claims, error) {
@@ -98,6 +111,10 @@ func main() {
 	claims, err := NewVerifier(ctx, issuer, audience, jwksURL).Verify(ctx, os.Args[1], at)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "rejected: %v\n", err)
+		os.Exit(1)
+	}
+	if os.Getenv("REQUIRE_MFA") == "1" && !claims.HasMfa() {
+		fmt.Fprintln(os.Stderr, `rejected: mfa required: the amr claim has no "mfa"`)
 		os.Exit(1)
 	}
 	out, _ := json.Marshal(claims)

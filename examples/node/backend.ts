@@ -1,6 +1,6 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { JWTPayload } from 'jose';
-import { createVerifier, type VerifierOptions } from './verifier';
+import { createVerifier, MfaRequiredError, type VerifierOptions } from './verifier';
 
 /** Hono middleware for a backend: a valid `Authorization: Bearer <JWT>` or 401. */
 export function requireJwt(options: VerifierOptions): MiddlewareHandler<{ Variables: { claims: JWTPayload } }> {
@@ -17,9 +17,25 @@ export function requireJwt(options: VerifierOptions): MiddlewareHandler<{ Variab
   };
 }
 
-/** A backend route protected by the auth Worker's JWTs. */
+/**
+ * Backend routes protected by the auth Worker's JWTs; the payouts route also
+ * wants a sign-in with two factors (`amr` has `mfa`), and says so with 403
+ * MFA_REQUIRED, so the app can send the user to set up or use a second factor.
+ */
 export function createBackend(options: VerifierOptions) {
-  return new Hono<{ Variables: { claims: JWTPayload } }>().get('/orders', requireJwt(options), (c) =>
-    c.json({ userId: c.get('claims').sub, orders: [] }),
-  );
+  const verifyMfa = createVerifier({ ...options, requireMfa: true });
+  return new Hono<{ Variables: { claims: JWTPayload } }>()
+    .get('/orders', requireJwt(options), (c) => c.json({ userId: c.get('claims').sub, orders: [] }))
+    .get('/payouts', requireJwt(options), async (c) => {
+      const token = c.req.header('authorization')?.slice('Bearer '.length) ?? '';
+      try {
+        await verifyMfa(token);
+      } catch (error) {
+        if (error instanceof MfaRequiredError) {
+          return c.json({ code: 'MFA_REQUIRED', message: 'Sign in with a second factor to see payouts.' }, 403);
+        }
+        throw error;
+      }
+      return c.json({ userId: c.get('claims').sub, payouts: [] });
+    });
 }

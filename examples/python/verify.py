@@ -2,7 +2,8 @@
 
 Usage: ISSUER=https://auth.example.com AUDIENCE=... python3 verify.py <token>
 Exits 0 and prints the claims when the token is valid, 1 otherwise.
-VERIFY_AT=<unix seconds> checks the token as of that time.
+VERIFY_AT=<unix seconds> checks the token as of that time; REQUIRE_MFA=1 accepts
+only a sign-in with two factors (the amr claim holds "mfa").
 Needs PyJWT >= 2.6 with cryptography (Debian: python3-jwt python3-cryptography).
 """
 
@@ -15,6 +16,7 @@ import jwt
 ISSUER = os.environ.get("ISSUER")
 AUDIENCE = os.environ.get("AUDIENCE") or ISSUER
 JWKS_URL = os.environ.get("JWKS_URL") or f"{ISSUER}/api/auth/jwks"
+REQUIRE_MFA = os.environ.get("REQUIRE_MFA") == "1"
 
 # PyJWKClient caches the key set and fetches it again for an unknown kid.
 jwks_client = jwt.PyJWKClient(JWKS_URL, cache_keys=True, lifespan=300)
@@ -33,6 +35,9 @@ def verify_token(token: str, at: float | None = None) -> dict:
     )
     if at is not None and claims["exp"] <= at:
         raise jwt.ExpiredSignatureError("Signature has expired")
+    # How the user signed in (RFC 8176): "mfa" means two factors were used.
+    if REQUIRE_MFA and "mfa" not in claims.get("amr", []):
+        raise jwt.InvalidTokenError('mfa required: the amr claim has no "mfa"')
     return claims
 
 

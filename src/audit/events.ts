@@ -4,7 +4,8 @@
 
 export const AUDIT_EVENTS = {
   sign_up: 'An account was created (method: email, or the provider).',
-  sign_in: 'A session was opened (method: email, or the provider).',
+  sign_in:
+    'A session was opened (method: email, email+totp, email+backup_code, passkey, or the provider). A password whose code is still to come opens none.',
   sign_in_failed:
     'A sign-in to this account was refused (reason: invalid_password, email_not_verified or banned); for addresses without an account nothing is recorded.',
   sign_out: 'A session was ended by signing out.',
@@ -15,10 +16,10 @@ export const AUDIT_EVENTS = {
   provider_linked: 'A sign-in provider was added to an existing account (method: the provider).',
   provider_unlinked:
     'A sign-in provider was removed (method: the provider); by the system when a reset removes links made before the address was proven.',
-  two_factor_enabled: 'Not written yet: two-factor authentication does not exist here.',
-  two_factor_disabled: 'Not written yet: two-factor authentication does not exist here.',
-  passkey_added: 'Not written yet: passkeys do not exist here.',
-  passkey_removed: 'Not written yet: passkeys do not exist here.',
+  two_factor_enabled: 'Two-factor (TOTP) was turned on: a first code confirmed the authenticator app.',
+  two_factor_disabled: 'Two-factor was turned off, with the password.',
+  passkey_added: 'A passkey was added (detail: its id and name).',
+  passkey_removed: 'A passkey was removed (detail: its id).',
   session_revoked: 'One session was ended by its user (from another session) or by an admin; one event per session.',
   user_banned: 'An admin banned the user (detail: the reason and the end, if any); every session ended.',
   user_unbanned: 'The ban was lifted: by an admin, or by the system when its end passed (reason: ban_expired).',
@@ -26,7 +27,7 @@ export const AUDIT_EVENTS = {
   impersonation_started: 'An admin opened a session as the user (ADMIN_IMPERSONATION).',
   impersonation_stopped: 'The admin left the impersonated session.',
   rate_limited:
-    'The account was locked by its per-account limit on password checks (reason: the limit); once per lock window.',
+    'The account was locked by its per-account limit on password or code checks (reason: the limit); once per lock window.',
   signing_key_rotated: 'A new JWT signing key started signing (detail: the key ids).',
   signing_key_revoked: 'A signing key was removed at once with `npm run keys:rotate -- --revoke` (detail: its kid).',
 } as const;

@@ -14,6 +14,8 @@ export interface AuditLog {
   record(event: AuditEvent): void;
   /** An event about the account with this address, if there is one (one statement, insert ... select). */
   recordForEmail(email: string, event: Omit<AuditEvent, 'userId'>): void;
+  /** Takes back recorded events that turned out not to happen (a sign-in that still needs its code). */
+  retract(matches: (event: AuditEvent) => boolean): void;
   /** Writes what was recorded. Never rejects: hand it to waitUntil, then close the pool. */
   flush(): Promise<void>;
 }
@@ -27,6 +29,11 @@ export function createAuditLog(db: Database, facts: RequestFacts): AuditLog {
     },
     recordForEmail: (email, event) => {
       byEmail.push({ email, event });
+    },
+    retract: (matches) => {
+      for (let index = events.length - 1; index >= 0; index--) {
+        if (matches(events[index] as AuditEvent)) events.splice(index, 1);
+      }
     },
     flush: async () => {
       const types = [...events, ...byEmail.map(({ event }) => event)].map(({ type }) => type);

@@ -45,6 +45,14 @@ function signInMethod(ctx: HookContext): string | undefined {
     // flow answers with the provider's URL.
     case '/sign-in/social':
       return typeof ctx.body?.provider === 'string' ? ctx.body.provider : undefined;
+    // The code step of a password sign-in; a signed-in caller's code turns
+    // two-factor on (its new session replaces the old one: no sign-in).
+    case '/two-factor/verify-totp':
+      return ctx.context.session ? undefined : 'email+totp';
+    case '/two-factor/verify-backup-code':
+      return ctx.context.session ? undefined : 'email+backup_code';
+    case '/passkey/verify-authentication':
+      return 'passkey';
     default:
       return undefined;
   }
@@ -96,6 +104,23 @@ export function auditTrail(audit: AuditLog) {
         audit.recordForEmail(email, { type: 'sign_in_failed', actor: USER_ACTOR, method: 'email', reason });
       }
     },
+    '/passkey/verify-registration': (ctx, ok) => {
+      const userId = ctx.context.session?.user.id;
+      const added = ctx.context.returned as { id?: unknown; name?: unknown } | undefined;
+      if (!ok || !userId || typeof added?.id !== 'string') return;
+      audit.record({
+        type: 'passkey_added',
+        userId,
+        actor: actorOf(ctx),
+        detail: { passkeyId: added.id, name: typeof added.name === 'string' ? added.name : null },
+      });
+    },
+    '/passkey/delete-passkey': (ctx, ok) => {
+      const userId = ctx.context.session?.user.id;
+      if (ok && userId) {
+        audit.record({ type: 'passkey_removed', userId, actor: actorOf(ctx), detail: { passkeyId: ctx.body?.id } });
+      }
+    },
     '/change-password': (ctx, ok) => {
       const userId = ctx.context.session?.user.id;
       if (ok && userId) audit.record({ type: 'password_changed', userId, actor: actorOf(ctx) });
@@ -141,7 +166,14 @@ export function auditTrail(audit: AuditLog) {
             liftingExpiredBan = true;
           }
         },
-        after: async (updated) => {
+        after: async (updated, ctx) => {
+          const path = (ctx as HookContext)?.path;
+          const twoFactorEnabled = (updated as { twoFactorEnabled?: boolean } | null)?.twoFactorEnabled;
+          if (updated && path === '/two-factor/verify-totp' && twoFactorEnabled) {
+            audit.record({ type: 'two_factor_enabled', userId: updated.id, actor: actorOf(ctx as HookContext) });
+          } else if (updated && path === '/two-factor/disable' && twoFactorEnabled === false) {
+            audit.record({ type: 'two_factor_disabled', userId: updated.id, actor: actorOf(ctx as HookContext) });
+          }
           if (!liftingExpiredBan || !updated) return;
           liftingExpiredBan = false;
           audit.record({ type: 'user_unbanned', userId: updated.id, actor: SYSTEM_ACTOR, reason: 'ban_expired' });
@@ -186,6 +218,11 @@ export function auditTrail(audit: AuditLog) {
           if (path === '/admin/stop-impersonating' && impersonatedBy) {
             const actor: AuditActor = { type: 'admin', id: impersonatedBy };
             audit.record({ type: 'impersonation_stopped', userId: deleted.userId, actor, detail });
+          } else if (path === '/sign-in/email') {
+            // The password was right and two-factor is on: Better Auth ends
+            // the session it just opened and asks for a code. The sign-in is
+            // the code's (email+totp), not this.
+            audit.retract((event) => event.type === 'sign_in' && event.detail?.sessionId === deleted.id);
           } else if (path === '/sign-out') {
             const actor: AuditActor = impersonatedBy ? { type: 'admin', id: impersonatedBy } : USER_ACTOR;
             audit.record({ type: 'sign_out', userId: deleted.userId, actor, detail });

@@ -1,8 +1,9 @@
 import { relations, sql } from 'drizzle-orm';
-import { bigint, boolean, index, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
-// Better Auth's core tables (better-auth 1.7) with the admin plugin's fields,
-// the JWT plugin's `jwks`, and our `audit_event`. Column names match Better
+// Better Auth's core tables (better-auth 1.7) with the admin and two-factor
+// plugins' fields, the JWT plugin's `jwks`, the two-factor plugin's
+// `two_factor`, the passkey plugin's `passkey`, and our `audit_event`. Column names match Better
 // Auth's field names; ids are Better Auth's generated strings, so every
 // primary key of its tables is text.
 
@@ -23,6 +24,9 @@ export const user = pgTable('user', {
   banReason: text('ban_reason'),
   // Null with banned: a ban without an end.
   banExpires: timestamp('ban_expires', { withTimezone: true }),
+  // The two-factor plugin's flag: set once a first TOTP code confirmed the
+  // secret; a password sign-in then asks for a code (src/two-factor.ts).
+  twoFactorEnabled: boolean('two_factor_enabled').default(false),
 });
 
 export const session = pgTable(
@@ -42,6 +46,11 @@ export const session = pgTable(
     // The admin who opened this session as its user (impersonation); null for
     // the user's own sessions.
     impersonatedBy: text('impersonated_by'),
+    // How the user proved who they are when this session was opened: RFC 8176
+    // values separated by spaces ("pwd", "pwd otp mfa", "hwk mfa", "fed"),
+    // written once at creation (src/amr.ts) so a token reads it with the
+    // session. Null for sessions from before the column and for impersonation.
+    amr: text('amr'),
   },
   (table) => [
     // Every authenticated request looks its session up by token.
@@ -88,6 +97,56 @@ export const verification = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [index('verification_identifier_idx').on(table.identifier)],
+);
+
+/**
+ * The two-factor plugin's TOTP secret and backup codes, one row per user.
+ * Both are encrypted with BETTER_AUTH_SECRET (Better Auth's symmetric
+ * encryption), never stored readable. `verified` stays false until a first
+ * code confirms the secret.
+ */
+export const twoFactor = pgTable(
+  'two_factor',
+  {
+    id: text('id').primaryKey(),
+    secret: text('secret').notNull(),
+    backupCodes: text('backup_codes').notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => user.id, { onDelete: 'cascade' }),
+    verified: boolean('verified').default(true),
+    // Better Auth's own lockout of code checks; ours is in the Durable Object.
+    failedVerificationCount: integer('failed_verification_count').default(0),
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
+  },
+  (table) => [uniqueIndex('two_factor_user_id_idx').on(table.userId)],
+);
+
+/** The passkey plugin's WebAuthn credentials: public keys only, nothing secret. */
+export const passkey = pgTable(
+  'passkey',
+  {
+    id: text('id').primaryKey(),
+    // The user's own label; nullable because a passkey may be added without one.
+    name: text('name'),
+    publicKey: text('public_key').notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => user.id, { onDelete: 'cascade' }),
+    credentialID: text('credential_id').notNull(),
+    counter: integer('counter').notNull(),
+    // singleDevice (a hardware-bound key) or multiDevice (synced): amr hwk or swk.
+    deviceType: text('device_type').notNull(),
+    backedUp: boolean('backed_up').notNull(),
+    transports: text('transports'),
+    createdAt: timestamp('created_at', { withTimezone: true }).defaultNow(),
+    aaguid: text('aaguid'),
+  },
+  (table) => [
+    index('passkey_user_id_idx').on(table.userId),
+    // A sign-in finds its passkey by credential id; one credential, one row.
+    uniqueIndex('passkey_credential_id_idx').on(table.credentialID),
+  ],
 );
 
 // Relations let Better Auth read a session and its user in one query

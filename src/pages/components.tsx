@@ -53,11 +53,53 @@ interface FieldProps {
   /** Extra content after the error (a "Sign in instead" link). */
   errorExtra?: Child;
   autofocus?: boolean;
+  /** A password field with a button that shows and hides what was typed (src/pages/client/reveal.ts). */
+  revealable?: boolean;
+  /** `numeric` for a code field: phones show digits. */
+  inputMode?: 'numeric' | 'text';
+}
+
+/**
+ * The show-password button of a password field: a real button (keyboard,
+ * screen readers), pressed while the password shows. The script turns the
+ * input into type=text and back; without the script it stays hidden.
+ */
+export function RevealButton(props: { for: string }) {
+  return (
+    <button
+      type="button"
+      class="secondary reveal"
+      data-reveal={props.for}
+      data-show-label={t('showPassword')}
+      data-hide-label={t('hidePassword')}
+      aria-controls={props.for}
+      aria-pressed="false"
+      hidden
+    >
+      {t('showPassword')}
+    </button>
+  );
 }
 
 /** A labelled input whose error (and hint) screen readers read with it. */
 export function Field(props: FieldProps) {
   const describedBy = [props.hint ? `${props.id}-hint` : '', `${props.id}-error`].filter(Boolean).join(' ');
+  const input = (
+    <input
+      id={props.id}
+      name={props.id}
+      type={props.type}
+      autocomplete={props.autocomplete}
+      required
+      minlength={props.minLength}
+      maxlength={props.maxLength}
+      inputmode={props.inputMode}
+      value={props.type === 'password' ? undefined : props.value || undefined}
+      aria-invalid={props.error ? 'true' : undefined}
+      autofocus={props.autofocus || undefined}
+      aria-describedby={describedBy}
+    />
+  );
   return (
     <div class="field">
       <label for={props.id}>{props.label}</label>
@@ -66,19 +108,14 @@ export function Field(props: FieldProps) {
           {props.hint}
         </p>
       ) : null}
-      <input
-        id={props.id}
-        name={props.id}
-        type={props.type}
-        autocomplete={props.autocomplete}
-        required
-        minlength={props.minLength}
-        maxlength={props.maxLength}
-        value={props.type === 'password' ? undefined : props.value || undefined}
-        aria-invalid={props.error ? 'true' : undefined}
-        autofocus={props.autofocus || undefined}
-        aria-describedby={describedBy}
-      />
+      {props.revealable ? (
+        <div class="reveal-row">
+          {input}
+          <RevealButton for={props.id} />
+        </div>
+      ) : (
+        input
+      )}
       <p class="field-error" id={`${props.id}-error`}>
         {props.error ?? ''}
       </p>

@@ -62,11 +62,12 @@ export function SignInForm(props: {
         data-redirect={redirect}
       >
         <FormMessages {...formErrorOf(state.error)} status={props.notice} />
+        {/* `webauthn`: the browser offers saved passkeys here too (conditional mediation). */}
         <Field
           id="email"
           label={t('emailLabel')}
           type="email"
-          autocomplete="email"
+          autocomplete="username webauthn"
           maxLength={MAX_EMAIL_LENGTH}
           value={email}
           error={fieldError(state, 'email')}
@@ -80,6 +81,7 @@ export function SignInForm(props: {
           maxLength={MAX_PASSWORD_LENGTH}
           error={fieldError(state, 'password')}
           autofocus={wrongPassword}
+          revealable
         />
         <SubmitButton label={t('signInButton')} busy={t('signInBusy')} />
       </form>
@@ -157,6 +159,7 @@ export function SignUpForm(props: { config: AppConfig; redirect: string; state: 
           label={t('passwordLabel')}
           type="password"
           autocomplete="new-password"
+          revealable
           minLength={MIN_PASSWORD_LENGTH}
           maxLength={MAX_PASSWORD_LENGTH}
           hint={t('passwordHint', { min: MIN_PASSWORD_LENGTH })}
@@ -247,6 +250,7 @@ export function ResetForm(props: { token: string; state: FormState }) {
           label={t('newPasswordLabel')}
           type="password"
           autocomplete="new-password"
+          revealable
           minLength={MIN_PASSWORD_LENGTH}
           maxLength={MAX_PASSWORD_LENGTH}
           hint={t('passwordHint', { min: MIN_PASSWORD_LENGTH })}

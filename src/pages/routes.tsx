@@ -9,6 +9,7 @@ import { readConfig } from '../config';
 import { TOKEN_LIFETIME_SECONDS } from '../jwt/policy';
 import { MAX_BAN_REASON_LENGTH, MAX_BODY_BYTES, MAX_EMAIL_LENGTH, MAX_ID_LENGTH } from '../limits';
 import { PASSWORD_RESET_LINK_TTL_SECONDS } from '../mail/mailer';
+import { isTotpCode } from '../mfa';
 import { OAUTH_PROVIDERS } from '../oauth/providers';
 import { sessionCookiesIn } from '../rate-limit';
 import type { AppEnv } from '../request-context';
@@ -26,6 +27,14 @@ import {
   SignUpForm,
   SignUpSent,
 } from './forms';
+import {
+  ChangePasswordSection,
+  PasskeySignIn,
+  PasskeysSection,
+  TwoFactorForm,
+  TwoFactorSection,
+  TwoFactorTemplate,
+} from './mfa';
 import { pageHeaders, safeRedirect } from './security';
 import { errorView, hasKey, STRINGS, type StringKey, t } from './strings';
 
@@ -41,7 +50,13 @@ const MAX_PAGE_TOKEN_LENGTH = 2048;
 
 /** The sign-in methods' names, for the event lists' sentences ("Signed in with GitHub"). */
 const METHOD_NAMES = JSON.stringify(
-  Object.fromEntries([['email', 'email and password'], ...OAUTH_PROVIDERS.map(({ id, name }) => [id, name])]),
+  Object.fromEntries([
+    ['email', 'email and password'],
+    ['email+totp', 'password and authenticator code'],
+    ['email+backup_code', 'password and backup code'],
+    ['passkey', 'a passkey'],
+    ...OAUTH_PROVIDERS.map(({ id, name }) => [id, name]),
+  ]),
 );
 
 /** The sentence for the `?error=` a failed provider sign-in comes back with; only the catalog's own entries. */
@@ -173,36 +188,77 @@ page(
     return htmlPage(
       c,
       title,
-      <SignInForm
-        config={config}
-        redirect={redirect}
-        state={{ values: { email: c.req.query('email')?.slice(0, MAX_EMAIL_LENGTH) ?? '' } }}
-        providerError={providerErrorText(c.req.query('error'))}
-        notice={loginNotice(c)}
-      />,
+      <>
+        <SignInForm
+          config={config}
+          redirect={redirect}
+          state={{ values: { email: c.req.query('email')?.slice(0, MAX_EMAIL_LENGTH) ?? '' } }}
+          providerError={providerErrorText(c.req.query('error'))}
+          notice={loginNotice(c)}
+        />
+        <TwoFactorTemplate redirect={redirect} />
+        <PasskeySignIn redirect={redirect} />
+      </>,
     );
   },
   async (c) => {
     const config = readConfig(c.env);
     const redirect = safeRedirect(c.req.query('redirect'), config.trustedOrigins);
     const fields = await formFields(c);
+    // The code step's post (TwoFactorForm): six digits are a TOTP code,
+    // anything else a backup code. Without a pending sign-in the API answers
+    // INVALID_TWO_FACTOR_COOKIE, shown with a way back to the password.
+    if (fields.intent === 'code') {
+      const code = (fields.code ?? '').trim();
+      const path = isTotpCode(code) ? '/two-factor/verify-totp' : '/two-factor/verify-backup-code';
+      const answer = await callAuthApi(c, 'POST', path, { code });
+      if (answer.ok) return seeOther(redirect, answer);
+      return withCookies(
+        answer,
+        htmlPage(
+          c,
+          t('signInTitle', { app: config.brand.appName }),
+          <TwoFactorForm redirect={redirect} state={{ error: errorView(answer.data, answer.retryAfter) }} />,
+          { status: errorStatus(c, answer) },
+        ),
+      );
+    }
     const answer = await callAuthApi(c, 'POST', '/sign-in/email', {
       email: fields.email ?? '',
       password: fields.password ?? '',
     });
+    // Two-factor is on: no session yet. The code step, with the pending
+    // sign-in's cookie the API set, posts back to /login (intent=code).
+    if (answer.ok && answer.data?.twoFactorRedirect) {
+      return withCookies(
+        answer,
+        htmlPage(c, t('signInTitle', { app: config.brand.appName }), <TwoFactorForm redirect={redirect} state={{}} />),
+      );
+    }
     if (answer.ok) return seeOther(redirect, answer);
     return htmlPage(
       c,
       t('signInTitle', { app: config.brand.appName }),
-      <SignInForm
-        config={config}
-        redirect={redirect}
-        state={{ values: { email: fields.email ?? '' }, error: errorView(answer.data, answer.retryAfter) }}
-      />,
+      <>
+        <SignInForm
+          config={config}
+          redirect={redirect}
+          state={{ values: { email: fields.email ?? '' }, error: errorView(answer.data, answer.retryAfter) }}
+        />
+        <TwoFactorTemplate redirect={redirect} />
+        <PasskeySignIn redirect={redirect} />
+      </>,
       { status: errorStatus(c, answer) },
     );
   },
 );
+
+/** A page answer carrying the cookies the API set (the pending sign-in's, or its expiry). */
+async function withCookies(answer: ApiAnswer, page: Response | Promise<Response>): Promise<Response> {
+  const response = await page;
+  copyCookies(answer, response.headers);
+  return response;
+}
 
 page(
   '/signup',
@@ -393,6 +449,9 @@ page('/account', (c) => {
             </div>
           </section>
         ) : null}
+        <PasskeysSection />
+        <TwoFactorSection />
+        <ChangePasswordSection />
         <h2 id="activity-heading">{t('activityHeading')}</h2>
         <p class="hint">{t('activityHint')}</p>
         <ol class="events" data-events data-method-names={METHOD_NAMES} aria-labelledby="activity-heading" />
@@ -538,6 +597,10 @@ page('/admin', (c) =>
     { wide: true },
   ),
 );
+
+// Password managers send people here to change a password (W3C's
+// "A Well-Known URL for Changing Passwords"); the form is on the account page.
+page('/.well-known/change-password', (c) => c.redirect('/account', 302));
 
 // Where a provider sign-in without a callbackURL lands (BETTER_AUTH_URL's origin).
 page('/', (c) => c.redirect('/account'));

@@ -141,6 +141,70 @@ export const STRINGS = {
   signOut: 'Sign out',
   signOutBusy: 'Signing out…',
   busy: 'Working…',
+
+  // Passkeys, two-factor and the password (src/pages/mfa.tsx, src/pages/client/).
+  showPassword: 'Show password',
+  hidePassword: 'Hide password',
+  passkeySignIn: 'Sign in with a passkey',
+  passkeyBusy: 'Waiting for your passkey…',
+  passkeyUnavailable: 'This browser could not use a passkey here.',
+  passkeyCreateUnavailable: 'This browser could not create a passkey here.',
+  twoFactorIntro: 'Enter the 6-digit code from your authenticator app, or one of your backup codes.',
+  codeLabel: 'Code',
+  verifyButton: 'Verify',
+  verifyBusy: 'Checking…',
+  startOver: 'Start over',
+  required_code: 'Enter the code from your authenticator app, or a backup code.',
+  passkeysHeading: 'Passkeys',
+  passkeysHint: 'Sign in with your fingerprint, face or device PIN instead of a password.',
+  passkeyNameLabel: 'Name for the new passkey (optional)',
+  passkeyAddButton: 'Add a passkey',
+  passkeysNone: 'No passkeys yet.',
+  passkeyLine: '{name} · added {ago}',
+  passkeyDefaultName: 'Passkey',
+  passkeyAdded: 'Passkey added. You can sign in with it now.',
+  passkeyRemoved: 'Passkey removed.',
+  passkeyRenamed: 'Passkey renamed.',
+  passkeyRename: 'Rename',
+  passkeyRenameLabel: 'Rename {name}',
+  passkeyRemove: 'Remove',
+  passkeyRemoveLabel: 'Remove {name}',
+  passkeyNewName: 'New name',
+  passkeySave: 'Save',
+  twoFactorHeading: 'Two-factor authentication',
+  twoFactorOn: 'On: signing in with your password also asks for a code from your authenticator app.',
+  twoFactorOff: 'Off: your password alone signs you in.',
+  twoFactorSetupHint:
+    'After your password, sign-ins will ask for a code from an authenticator app (Google Authenticator, 1Password, Aegis and others).',
+  yourPasswordLabel: 'Your password',
+  twoFactorSetupButton: 'Set up two-factor',
+  twoFactorScan: 'Scan this code with your authenticator app, or type the key below into it.',
+  twoFactorQrLabel: 'QR code of your authenticator key',
+  twoFactorKeyLabel: 'Key',
+  backupCodesIntro:
+    'Your {count} backup codes. Each works once, when your authenticator is not at hand. Keep them somewhere safe: they are shown only now.',
+  confirmCodeLabel: 'Code from the app',
+  twoFactorTurnOn: 'Turn on two-factor',
+  twoFactorTurnOff: 'Turn off two-factor',
+  twoFactorEnabled: 'Two-factor is on. The next sign-in will ask for a code.',
+  twoFactorDisabled: 'Two-factor is off.',
+  passwordHeading: 'Change your password',
+  currentPasswordLabel: 'Current password',
+  changePasswordHint: 'At least {min} characters. Your other sessions will be signed out.',
+  changePasswordButton: 'Change password',
+  passwordChanged: 'Your password is changed, and your other sessions are signed out.',
+  enterBothPasswords: 'Enter your current password and a new one.',
+  INVALID_PASSWORD: 'That is not your password.',
+  INVALID_CODE: 'That code is not right. Check the app and try the current code.',
+  INVALID_BACKUP_CODE: 'That backup code is not right, or was used already.',
+  INVALID_TWO_FACTOR_COOKIE: 'This sign-in took too long. Start over with your password.',
+  TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE: 'Too many wrong codes. Start over with your password.',
+  ACCOUNT_TEMPORARILY_LOCKED: 'Too many wrong codes. Try again in about 15 minutes.',
+  TOTP_ALREADY_ENABLED: 'Two-factor is on already.',
+  AUTHENTICATION_FAILED: 'That passkey did not work. Try again, or sign in with your password.',
+  PASSKEY_NOT_FOUND: 'This passkey is not registered with this account any more. Sign in with your password.',
+  CHALLENGE_NOT_FOUND: 'That took too long. Try again.',
+  FAILED_TO_VERIFY_REGISTRATION: 'The passkey could not be added. Try again.',
 } as const;
 
 export type StringKey = keyof typeof STRINGS;
@@ -177,6 +241,7 @@ const INPUT_OF_FIELD: Record<string, string> = {
   password: 'password',
   newPassword: 'password',
   name: 'name',
+  code: 'code',
 };
 
 /** "Try again in about 15 minutes", from the Retry-After seconds. */
@@ -198,6 +263,8 @@ function validationView(message: string): ErrorView | undefined {
   const [, name = '', rest = ''] = message.match(/^(\w+) (.*)$/) ?? [];
   const field = INPUT_OF_FIELD[name];
   if (!field) return undefined;
+  // A code that is not six digits (nor a backup code's shape) is a wrong code.
+  if (field === 'code') return { field, text: rest === 'is required' ? t('required_code') : t('INVALID_CODE') };
   const number = Number(rest.match(/\d+/)?.[0]);
   const key = (prefix: string) => `${prefix}_${field}` as StringKey;
   if (rest === 'is required' && hasKey(STRINGS, key('required'))) return { field, text: t(key('required')) };
@@ -240,6 +307,18 @@ export function errorView(
     case 'INVALID_TOKEN':
     case 'TOKEN_EXPIRED':
       return { text: t(code), newLink: true };
+    case 'INVALID_CODE':
+    case 'INVALID_BACKUP_CODE':
+      return { field: 'code', text: t(code) };
+    case 'INVALID_PASSWORD':
+    case 'INVALID_TWO_FACTOR_COOKIE':
+    case 'TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE':
+    case 'ACCOUNT_TEMPORARILY_LOCKED':
+    case 'TOTP_ALREADY_ENABLED':
+    case 'AUTHENTICATION_FAILED':
+    case 'PASSKEY_NOT_FOUND':
+    case 'CHALLENGE_NOT_FOUND':
+    case 'FAILED_TO_VERIFY_REGISTRATION':
     case 'EMAIL_NOT_VERIFIED':
     case 'DATABASE_UNAVAILABLE':
     case 'INVALID_ORIGIN':

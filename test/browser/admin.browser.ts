@@ -91,7 +91,7 @@ async function signIn(page: Page, person: typeof user) {
   await page.goto(`${authUrl}/login`);
   await page.getByLabel('Email').fill(person.email);
   await page.getByLabel('Password').fill(person.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 const focusedId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '');

@@ -58,7 +58,7 @@ async function signIn(withPassword: string) {
   await page.goto(`${authUrl}/login`);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(withPassword);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 beforeAll(async () => {
@@ -101,7 +101,7 @@ describe('in a browser', () => {
   it('shows field errors tied to their inputs when the login form is sent empty', async () => {
     await page.goto(`${authUrl}/login`);
     await screenshot('login');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     const emailInput = page.getByLabel('Email');
     await expect.poll(() => emailInput.getAttribute('aria-invalid')).toBe('true');
     expect(await page.locator('#email-error').textContent()).toBe('Enter your email.');
@@ -239,7 +239,7 @@ describe('in a browser', () => {
     await page.goto(`${authUrl}/login?redirect=${encodeURIComponent('//evil.com/steal')}`);
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(newPassword);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL(`${authUrl}/account`);
   });
 

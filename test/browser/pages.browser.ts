@@ -108,7 +108,7 @@ async function signInThroughPage(page: Page, email: string, withPassword = passw
   await page.goto(`${authUrl}/login?switch=1`);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(withPassword);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 /** WCAG contrast of two computed CSS colours (rgb()/rgba(), opaque). */
@@ -265,7 +265,7 @@ describe('with JavaScript', () => {
     await page.goto(`${authUrl}/login`);
     await page.getByLabel('Email').fill(uniqueEmail('busy'));
     await page.getByLabel('Password').fill('whatever it is 1');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     const button = page.locator('form button[type=submit]');
     await expect.poll(() => button.textContent()).toBe('Signing in…');
     expect(await button.isDisabled()).toBe(true);
@@ -307,7 +307,7 @@ describe('with JavaScript', () => {
     await page.goto(`${authUrl}/login`);
     await page.getByLabel('Email').fill(uniqueEmail('limited'));
     await page.getByLabel('Password').fill('whatever it is 1');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expect
       .poll(() => page.locator('[data-form-error]').textContent())
       .toBe('Too many attempts. Try again in about 15 minutes.');
@@ -318,7 +318,7 @@ describe('with JavaScript', () => {
     const page = await newPage();
     await page.goto(`${authUrl}/login?error=access_denied`);
     expect(await page.getByText('Sign-in was cancelled at the provider.').isVisible()).toBe(true);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expect.poll(() => page.locator('#email-error').textContent()).toBe('Enter your email.');
     expect(await page.getByText('Sign-in was cancelled at the provider.').count()).toBe(0);
   });
@@ -387,7 +387,7 @@ describe('at phone width', () => {
         await screenshot(page, `phone-${scheme}-${name}`);
       }
       await page.goto(`${authUrl}/login?error=access_denied`);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await screenshot(page, `phone-${scheme}-login-errors`);
 
       const email = uniqueEmail(`phone-${scheme}`);

@@ -61,7 +61,7 @@ const WHAT: Record<AuditEventType, (event: ActivityEvent) => string> = {
   role_changed: (event) => `Role changed${typeof event.detail?.role === 'string' ? ` to ${event.detail.role}` : ''}`,
   impersonation_started: () => 'An admin opened a support session as this account',
   impersonation_stopped: () => 'The support session ended',
-  rate_limited: () => 'Locked for a while after too many wrong passwords',
+  rate_limited: () => 'Locked for a while after too many wrong passwords or codes',
   signing_key_rotated: () => 'A new signing key took over',
   signing_key_revoked: () => 'A signing key was revoked',
 };

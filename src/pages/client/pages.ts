@@ -6,18 +6,29 @@
 // beside their fields, with the same sentences as the server
 // (src/pages/strings.ts).
 
+import { isTotpCode } from '../../mfa';
 import { errorView, hasKey, STRINGS, type StringKey, t } from '../strings';
 import { eventPager } from './activity';
 import { adminPage } from './admin';
 import { type ApiResult, api, readable } from './api';
 import { describeDevice, timeAgo } from './device';
 import { $, byId, show, status, the } from './dom';
+import { setUpPasskeyList, setUpPasskeySignIn } from './passkeys';
+import { setUpChangePassword } from './password';
+import { setUpRevealButtons } from './reveal';
+import { setUpTwoFactorSection, showTwoFactorStep } from './two-factor';
 
 /** Events the account page shows at first, and per "older" click. */
 const ACTIVITY_PAGE = 10;
 
 interface SessionAnswer {
-  user: { name: string; email: string; emailVerified: boolean; role?: string | null };
+  user: {
+    name: string;
+    email: string;
+    emailVerified: boolean;
+    role?: string | null;
+    twoFactorEnabled?: boolean | null;
+  };
   session: { id: string };
 }
 
@@ -160,12 +171,24 @@ function replaceWith(form: HTMLFormElement, title: string | null, text: string, 
 /** What each `<form data-form="…">` does when sent. */
 const SUBMIT: Record<string, (form: HTMLFormElement) => Promise<unknown>> = {
   'sign-in': (form) =>
-    api('POST', '/api/auth/sign-in/email', { email: value(form, 'email'), password: value(form, 'password') }).then(
-      (result) => {
-        if (!result.ok) return formError(form, result);
-        window.location.assign(form.dataset.redirect || '/account');
-      },
-    ),
+    api<{ twoFactorRedirect?: boolean } | null>('POST', '/api/auth/sign-in/email', {
+      email: value(form, 'email'),
+      password: value(form, 'password'),
+    }).then((result) => {
+      if (!result.ok) return formError(form, result);
+      // Two-factor is on: no session yet, a code comes next.
+      if (result.data?.twoFactorRedirect) return showTwoFactorStep(form, setUpForm);
+      window.location.assign(form.dataset.redirect || '/account');
+    }),
+  // The code step (src/pages/mfa.tsx): six digits are a TOTP code, anything else a backup code.
+  'two-factor': (form) => {
+    const code = value(form, 'code').trim();
+    const path = isTotpCode(code) ? 'verify-totp' : 'verify-backup-code';
+    return api('POST', `/api/auth/two-factor/${path}`, { code }).then((result) => {
+      if (!result.ok) return formError(form, result);
+      window.location.assign(form.dataset.redirect || '/account');
+    });
+  },
   'sign-up': (form) => {
     const body = { name: value(form, 'name'), email: value(form, 'email'), password: value(form, 'password') };
     return api<{ token?: string } | null>('POST', '/api/auth/sign-up/email', body).then((result) => {
@@ -327,6 +350,9 @@ function account(root: HTMLElement) {
     the(root, '[data-unverified-text]').textContent = t('unverifiedNotice', { email: user.email });
     the(root, '[data-admin-link]').hidden = user.role !== 'admin';
     root.hidden = false;
+    setUpPasskeyList(the(root, '[data-passkeys]'));
+    setUpTwoFactorSection(the(root, '[data-two-factor]'), !!user.twoFactorEnabled);
+    setUpChangePassword(the(root, 'form[data-change-password]') as HTMLFormElement);
     const activity = eventPager(the(root, '[data-events]'), the(root, '[data-more-events]') as HTMLButtonElement, {
       admin: false,
       onError: (data) => show($(root, '[data-form-error]'), readable(data)),
@@ -430,6 +456,9 @@ function account(root: HTMLElement) {
 function start() {
   for (const form of document.querySelectorAll<HTMLFormElement>('form[data-form]')) setUpForm(form);
   carryEmailToForgotLink();
+  setUpRevealButtons(document);
+  const passkeySignIn = $(document, '[data-passkey-sign-in]');
+  if (passkeySignIn) setUpPasskeySignIn(passkeySignIn);
   const verify = $(document, '[data-verify-email]');
   if (verify) verifyEmail(verify);
   const accountRoot = $(document, '[data-account]');
