@@ -45,7 +45,7 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource, sen
   const mailOff = config.mail.kind === 'none';
   const trail = auditTrail(audit);
   const amr = sessionAmr();
-  const rp = relyingParty(config.baseURL);
+  const rp = relyingParty(config.baseURL, config.brand.appName);
   return betterAuth({
     appName: config.brand.appName,
     baseURL: config.baseURL,

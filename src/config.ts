@@ -394,7 +394,7 @@ function toAppConfig(values: Bindings, problems: string[]) {
     mail: readMailConfig(values, problems),
     /** How the pages and emails look and whom they name (src/pages/brand.ts). */
     brand: {
-      /** APP_NAME: in page titles and headings, email subjects and bodies, Better Auth's appName. */
+      /** APP_NAME: in page titles and headings, email subjects and bodies, Better Auth's appName, the authenticator apps' issuer and the passkey relying party's name. */
       appName: values.APP_NAME,
       /** LOGO_URL: same-origin image above each page's heading; none by default. */
       logoUrl: readLogoUrl(values.LOGO_URL, baseURL, problems),

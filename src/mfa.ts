@@ -27,11 +27,12 @@ export const MAX_PASSKEY_NAME_LENGTH = 100;
  * The WebAuthn relying party: BETTER_AUTH_URL's host name is the RP ID and
  * its origin the only origin a passkey ceremony may come from. A passkey
  * made for one RP ID works nowhere else: moving from `*.workers.dev` to a
- * custom domain leaves the old passkeys behind.
+ * custom domain leaves the old passkeys behind. `name` (APP_NAME) is what
+ * password managers and authenticator apps show beside the account.
  */
-export function relyingParty(baseURL: string) {
+export function relyingParty(baseURL: string, appName: string) {
   const url = new URL(baseURL);
-  return { id: url.hostname, origin: url.origin, name: url.host };
+  return { id: url.hostname, origin: url.origin, name: appName };
 }
 
 /**

@@ -104,6 +104,21 @@ async function eventsOf(userId: string) {
 }
 
 describe('turning two-factor on', () => {
+  it('names the product in the authenticator app: APP_NAME is the otpauth issuer', async () => {
+    const overrides = { APP_NAME: 'Acme Cloud' };
+    const person = await signUp(overrides);
+    const enable = await postJson(
+      '/api/auth/two-factor/enable',
+      { password: person.password },
+      { cookie: person.cookie },
+      overrides,
+    );
+    expect(enable.status).toBe(200);
+    const uri = new URL(((await enable.json()) as { totpURI: string }).totpURI);
+    expect(uri.searchParams.get('issuer')).toBe('Acme Cloud');
+    expect(decodeURIComponent(uri.pathname)).toContain('Acme Cloud:');
+  });
+
   it('needs the password: a wrong one changes nothing', async () => {
     const person = await signUp();
     const before = await databaseFingerprint();
@@ -128,7 +143,7 @@ describe('turning two-factor on', () => {
     const person = await signUp();
     const { totpURI, backupCodes } = await enableTwoFactor(person);
     const uri = parseTotpUri(totpURI);
-    expect(uri).toMatchObject({ issuer: 'auth.test', digits: 6, period: 30, algorithm: 'SHA1' });
+    expect(uri).toMatchObject({ issuer: 'auth-worker', digits: 6, period: 30, algorithm: 'SHA1' });
     expect(uri.label).toContain(person.email);
     expect(backupCodes).toHaveLength(BACKUP_CODE_COUNT);
     expect(new Set(backupCodes).size).toBe(BACKUP_CODE_COUNT);
