@@ -61,8 +61,10 @@ interface FieldProps {
 
 /**
  * The show-password button of a password field: a real button (keyboard,
- * screen readers), pressed while the password shows. The script turns the
- * input into type=text and back; without the script it stays hidden.
+ * screen readers) whose name says what it will do, "Show password" or "Hide
+ * password". Not also aria-pressed: a toggle whose name changes too would be
+ * read as "Hide password, pressed". The script turns the input into type=text
+ * and back; without the script it stays hidden.
  */
 export function RevealButton(props: { for: string }) {
   return (
@@ -73,7 +75,6 @@ export function RevealButton(props: { for: string }) {
       data-show-label={t('showPassword')}
       data-hide-label={t('hidePassword')}
       aria-controls={props.for}
-      aria-pressed="false"
       hidden
     >
       {t('showPassword')}

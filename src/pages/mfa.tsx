@@ -76,6 +76,8 @@ export function TwoFactorTemplate(props: { redirect: string }) {
   );
 }
 
+// On the account page every section's action is secondary: the one primary
+// button is the step a flow is waiting for (a code to turn two-factor on).
 export function PasskeysSection() {
   return (
     <section aria-labelledby="passkeys-heading" data-passkeys>
@@ -96,7 +98,7 @@ export function PasskeysSection() {
           />
           <p class="field-error" id="passkey-name-error" />
         </div>
-        <button type="submit" data-busy-label={t('passkeyBusy')}>
+        <button type="submit" class="secondary" data-busy-label={t('passkeyBusy')}>
           {t('passkeyAddButton')}
         </button>
       </form>
@@ -120,7 +122,9 @@ export function TwoFactorSection() {
           maxLength={MAX_PASSWORD_LENGTH}
           revealable
         />
-        <button type="submit">{t('twoFactorSetupButton')}</button>
+        <button type="submit" class="secondary">
+          {t('twoFactorSetupButton')}
+        </button>
       </form>
       <div data-two-factor-setup hidden>
         <p>{t('twoFactorScan')}</p>
@@ -183,7 +187,9 @@ export function ChangePasswordSection() {
           hint={t('changePasswordHint', { min: MIN_PASSWORD_LENGTH })}
           revealable
         />
-        <button type="submit">{t('changePasswordButton')}</button>
+        <button type="submit" class="secondary">
+          {t('changePasswordButton')}
+        </button>
       </form>
     </section>
   );

@@ -5,7 +5,6 @@
 function conceal(input: HTMLInputElement, button: HTMLButtonElement) {
   input.type = 'password';
   button.textContent = button.dataset.showLabel ?? button.textContent;
-  button.setAttribute('aria-pressed', 'false');
 }
 
 export function setUpRevealButtons(root: ParentNode) {
@@ -17,7 +16,6 @@ export function setUpRevealButtons(root: ParentNode) {
       if (input.type === 'text') return conceal(input, button);
       input.type = 'text';
       button.textContent = button.dataset.hideLabel ?? button.textContent;
-      button.setAttribute('aria-pressed', 'true');
       input.focus();
     });
     // A password manager saves what a form sends as a password only from a password field.
