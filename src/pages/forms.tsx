@@ -21,6 +21,11 @@ function fieldError(state: FormState, id: string): string | undefined {
   return state.error?.others?.find((other) => other.field === id)?.text;
 }
 
+/** A field's error, and focus when it is the one the page's main error is about. */
+function errorProps(state: FormState, id: string) {
+  return { error: fieldError(state, id), autofocus: state.error?.field === id };
+}
+
 /** `path?query` with the non-empty parameters only. */
 export function withQuery(path: string, params: Record<string, string | undefined>): string {
   const query = new URLSearchParams(
@@ -70,8 +75,7 @@ export function SignInForm(props: {
           autocomplete="username webauthn"
           maxLength={MAX_EMAIL_LENGTH}
           value={email}
-          error={fieldError(state, 'email')}
-          autofocus={state.error?.field === 'email'}
+          {...errorProps(state, 'email')}
         />
         <Field
           id="password"
@@ -134,8 +138,7 @@ export function SignUpForm(props: { config: AppConfig; redirect: string; state: 
           autocomplete="name"
           maxLength={MAX_NAME_LENGTH}
           value={state.values?.name}
-          error={fieldError(state, 'name')}
-          autofocus={state.error?.field === 'name'}
+          {...errorProps(state, 'name')}
         />
         <Field
           id="email"
@@ -163,8 +166,7 @@ export function SignUpForm(props: { config: AppConfig; redirect: string; state: 
           minLength={MIN_PASSWORD_LENGTH}
           maxLength={MAX_PASSWORD_LENGTH}
           hint={t('passwordHint', { min: MIN_PASSWORD_LENGTH })}
-          error={fieldError(state, 'password')}
-          autofocus={state.error?.field === 'password'}
+          {...errorProps(state, 'password')}
         />
         <SubmitButton label={t('signUpButton')} busy={t('signUpBusy')} />
       </form>
@@ -254,8 +256,7 @@ export function ResetForm(props: { token: string; state: FormState }) {
           minLength={MIN_PASSWORD_LENGTH}
           maxLength={MAX_PASSWORD_LENGTH}
           hint={t('passwordHint', { min: MIN_PASSWORD_LENGTH })}
-          error={fieldError(state, 'password')}
-          autofocus={state.error?.field === 'password'}
+          {...errorProps(state, 'password')}
         />
         <Field
           id="confirm"
@@ -263,8 +264,7 @@ export function ResetForm(props: { token: string; state: FormState }) {
           type="password"
           autocomplete="new-password"
           maxLength={MAX_PASSWORD_LENGTH}
-          error={fieldError(state, 'confirm')}
-          autofocus={state.error?.field === 'confirm'}
+          {...errorProps(state, 'confirm')}
         />
         <SubmitButton label={t('resetButton')} busy={t('resetBusy')} />
       </form>
