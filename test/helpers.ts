@@ -102,6 +102,19 @@ export function cookiesFrom(response: Response): string {
     .join('; ');
 }
 
+/** The `name=value` of the first Set-Cookie whose pair matches `pattern`. */
+export function setCookieMatching(response: Response, pattern: RegExp): string | undefined {
+  return response.headers
+    .getSetCookie()
+    .map((cookie) => cookie.split(';')[0] as string)
+    .find((pair) => pattern.test(pair));
+}
+
+/** A live session cookie in an answer, if it set one (a cleared cookie has no value). */
+export function sessionCookieIn(response: Response): string | undefined {
+  return setCookieMatching(response, /better-auth\.session_token=./);
+}
+
 export function randomIp(): string {
   const [a, b, c] = crypto.getRandomValues(new Uint8Array(3));
   return `10.${a}.${b}.${c}`;

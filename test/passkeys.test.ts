@@ -14,6 +14,8 @@ import {
   fetchJwks,
   postJson,
   randomIp,
+  sessionCookieIn,
+  setCookieMatching,
   signUp,
   TEST_AUTH_URL,
   type TestUser,
@@ -25,19 +27,9 @@ type Authenticator = ReturnType<typeof softwareAuthenticator>;
 
 /** The WebAuthn challenge cookie an options answer set, for the verify call. */
 function challengeCookieOf(response: Response): string {
-  const cookie = response.headers
-    .getSetCookie()
-    .map((item) => item.split(';')[0] as string)
-    .find((item) => item.includes('better-auth-passkey='));
+  const cookie = setCookieMatching(response, /better-auth-passkey=/);
   if (!cookie) throw new Error('no passkey challenge cookie');
   return cookie;
-}
-
-function sessionCookieIn(response: Response): string | undefined {
-  return response.headers
-    .getSetCookie()
-    .map((item) => item.split(';')[0] as string)
-    .find((item) => /better-auth\.session_token=./.test(item));
 }
 
 async function register(person: TestUser, authenticator: Authenticator, name?: string) {

@@ -14,6 +14,8 @@ import {
   fetchJwks,
   postJson,
   randomIp,
+  sessionCookieIn,
+  setCookieMatching,
   signUp,
   type TestUser,
   verifyWithJwks,
@@ -28,20 +30,9 @@ interface TwoFactorUser extends TestUser {
 
 /** The pending sign-in's cookie, from a password answer that asks for a code. */
 function challengeCookie(response: Response): string {
-  const cookie = response.headers
-    .getSetCookie()
-    .map((item) => item.split(';')[0] as string)
-    .find((item) => /better-auth\.two_factor=./.test(item));
+  const cookie = setCookieMatching(response, /better-auth\.two_factor=./);
   if (!cookie) throw new Error('no two-factor cookie in the answer');
   return cookie;
-}
-
-/** A live session cookie in an answer, if it set one. */
-function sessionCookieIn(response: Response): string | undefined {
-  return response.headers
-    .getSetCookie()
-    .map((item) => item.split(';')[0] as string)
-    .find((item) => /better-auth\.session_token=./.test(item));
 }
 
 async function enableTwoFactor(person: TestUser): Promise<{ totpURI: string; backupCodes: string[] }> {

@@ -8,8 +8,9 @@
 // audit log. Screenshots: test-results/screenshots/.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launchChromium, testClientIp } from './chromium';
 
 const authUrl = inject('authUrl');
 
@@ -29,11 +30,6 @@ let userId = '';
 const consoleErrors: string[] = [];
 
 /** A private client address of its own, as the other browser tests use (local rate limits are per IP). */
-function testClientIp(): string {
-  const [a, b, c] = crypto.getRandomValues(new Uint8Array(3));
-  return `10.${a}.${b}.${c}`;
-}
-
 async function newPerson(): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({
     viewport: { width: 1000, height: 800 },
@@ -97,10 +93,7 @@ async function signIn(page: Page, person: typeof user) {
 const focusedId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '');
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'],
-  });
+  browser = await launchChromium();
   ({ context: userContext, page: userPage } = await newPerson());
   ({ context: adminContext, page: adminPage } = await newPerson());
   userId = await signUp(user);

@@ -7,8 +7,9 @@
 // same site as the auth server, so its SameSite=Lax cookie travels.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launchChromium } from './chromium';
 
 const authUrl = inject('authUrl');
 const appOrigin = inject('appOrigin');
@@ -35,7 +36,7 @@ beforeAll(async () => {
   trustedApp = await servePage(Number(new URL(appOrigin).port));
   untrustedApp = await servePage(0);
   untrustedOrigin = `http://localhost:${(untrustedApp.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

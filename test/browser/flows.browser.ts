@@ -7,8 +7,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launchChromiumProfile, screenshot as saveScreenshot, testClientIp } from './chromium';
 
 const authUrl = inject('authUrl');
 const appName = inject('appName');
@@ -30,15 +31,6 @@ let page: Page;
 const consoleErrors: string[] = [];
 
 /** A private client address of its own for this run, as the test helpers use. */
-function testClientIp(): string {
-  const [a, b, c] = crypto.getRandomValues(new Uint8Array(3));
-  return `10.${a}.${b}.${c}`;
-}
-
-async function screenshot(label: string) {
-  await page.screenshot({ path: `test-results/screenshots/${label}.png`, fullPage: true });
-}
-
 /** The latest link the dev mailer printed for this address and subject. */
 async function mailedLink(subject: string, after: number): Promise<string> {
   const pattern = new RegExp(
@@ -54,6 +46,10 @@ async function mailedLink(subject: string, after: number): Promise<string> {
   throw new Error(`no "${subject}" link for ${email} in ${devServerLog}`);
 }
 
+function screenshot(label: string) {
+  return saveScreenshot(page, label);
+}
+
 async function signIn(withPassword: string) {
   await page.goto(`${authUrl}/login`);
   await page.getByLabel('Email').fill(email);
@@ -63,24 +59,9 @@ async function signIn(withPassword: string) {
 
 beforeAll(async () => {
   userDataDir = mkdtempSync(join(tmpdir(), 'auth-worker-chromium-'));
-  // A fresh profile per run; Playwright wants it as launchPersistentContext's argument.
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+  // A fresh profile per run.
+  context = await launchChromiumProfile(userDataDir, {
     viewport: { width: 1000, height: 800 },
-    // Locally every client shares the per-IP rate limits (no edge sets
-    // cf-connecting-ip), and wrangler dev keeps them across restarts: without
-    // this, a few runs within 15 minutes exhaust the 5 password-reset requests.
-    // Behind Cloudflare the edge overwrites this header.
     extraHTTPHeaders: { 'cf-connecting-ip': testClientIp() },
   });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: authUrl });

@@ -10,9 +10,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { totpCode } from '../totp';
+import { launchChromiumProfile, screenshot as saveScreenshot, testClientIp } from './chromium';
 
 const authUrl = inject('authUrl');
 
@@ -29,13 +30,8 @@ let backupCodes: string[] = [];
 /** Console errors and CSP violations (reported to the console by an init script): none are expected. */
 const consoleErrors: string[] = [];
 
-function testClientIp(): string {
-  const [a, b, c] = crypto.getRandomValues(new Uint8Array(3));
-  return `10.${a}.${b}.${c}`;
-}
-
-async function screenshot(label: string) {
-  await page.screenshot({ path: `test-results/screenshots/mfa-${label}.png`, fullPage: true });
+function screenshot(label: string) {
+  return saveScreenshot(page, `mfa-${label}`);
 }
 
 function watch(target: Page) {
@@ -78,20 +74,8 @@ async function passwordStep() {
 
 beforeAll(async () => {
   userDataDir = mkdtempSync(join(tmpdir(), 'auth-worker-chromium-mfa-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+  context = await launchChromiumProfile(userDataDir, {
     viewport: { width: 1000, height: 900 },
-    // See flows.browser.ts: locally every client shares the per-IP limits.
     extraHTTPHeaders: { 'cf-connecting-ip': testClientIp() },
   });
   // CSP violations reach the console as errors: the init script runs before

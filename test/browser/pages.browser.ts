@@ -5,8 +5,9 @@
 // looked at by a person; not committed). No console errors, no CSP
 // violations, no failed request outside the API's own refusals.
 import { readFileSync } from 'node:fs';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launchChromium, screenshot, testClientIp } from './chromium';
 
 const authUrl = inject('authUrl');
 const appName = inject('appName');
@@ -22,11 +23,6 @@ let browser: Browser;
 const contexts: BrowserContext[] = [];
 /** Console errors (CSP violations among them) and failed loads outside /api/: none are expected. */
 const problems: string[] = [];
-
-function testClientIp(): string {
-  const [a, b, c] = crypto.getRandomValues(new Uint8Array(3));
-  return `10.${a}.${b}.${c}`;
-}
 
 const uniqueEmail = (label: string) => `pages-${label}-${crypto.randomUUID()}@example.com`;
 
@@ -59,10 +55,6 @@ async function newPage(options: { javaScript?: boolean; scheme?: 'light' | 'dark
     }
   });
   return page;
-}
-
-async function screenshot(page: Page, label: string) {
-  await page.screenshot({ path: `test-results/screenshots/${label}.png`, fullPage: true });
 }
 
 /** An account made through the API, as another client would. */
@@ -143,10 +135,7 @@ function contrastInPage(page: Page, selector: string, property: 'color' | 'borde
 }
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
