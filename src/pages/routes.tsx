@@ -108,9 +108,13 @@ const formBodyLimit = bodyLimit({
   onError: (c) => htmlPage(c, t('GENERIC'), <FormMessages error={t('PAYLOAD_TOO_LARGE')} />, { status: 413 }),
 });
 
-/** A form post's fields; files and repeated names are not ours. */
+/**
+ * A form post's fields; files and repeated names are not ours. A body that
+ * does not parse (a multipart post without its boundary) has no fields: the
+ * API then says which are missing, as for an empty form, instead of a 500.
+ */
 async function formFields(c: Context<AppEnv>): Promise<Record<string, string>> {
-  const body = await c.req.parseBody();
+  const body = await c.req.parseBody().catch(() => ({}));
   return Object.fromEntries(
     Object.entries(body).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
   );
