@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fakeEmailApi } from './fakes/email-api';
-import { callWorker, databaseFingerprint } from './helpers';
+import { callWorker, cookiesFrom, countUsersWithEmail, databaseFingerprint, signUp, uniqueEmail } from './helpers';
 
 // Attacks on the pages' forms without JavaScript (src/pages/routes.tsx,
 // src/pages/api-call.ts): each found in review, each failing before its fix.
@@ -25,6 +25,41 @@ describe('form bodies the browser would never send', () => {
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
     expect(await response.text()).toContain('<form');
+    expect(await databaseFingerprint()).toBe(before);
+  });
+});
+
+describe('cross-site form posts from a browser that sends no Origin', () => {
+  // Regression (login CSRF): the API takes only application/json, which a
+  // foreign page cannot send, so the Origin check was its second line; the
+  // form paths take what any page can post. A browser that sends neither
+  // Origin nor Sec-Fetch-Site with a form post (Firefox before 70, older
+  // embedded browsers) passed the check as if it were a server, and a
+  // foreign page signed the victim into the attacker's account.
+  it('signs no one in', async () => {
+    const attacker = await signUp();
+    const response = await callWorker('/login', {
+      method: 'POST',
+      headers: { origin: '', 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ email: attacker.email, password: attacker.password }).toString(),
+      redirect: 'manual',
+    });
+    expect(response.status).toBe(403);
+    expect(cookiesFrom(response)).not.toContain('session_token');
+    expect(await response.text()).toContain('This page may not be sent from another site.');
+  });
+
+  it('creates no account and writes nothing', async () => {
+    const before = await databaseFingerprint();
+    const email = uniqueEmail('no-origin');
+    const response = await callWorker('/signup', {
+      method: 'POST',
+      headers: { origin: '', 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ name: 'Mallory', email, password: 'long enough password' }).toString(),
+      redirect: 'manual',
+    });
+    expect(response.status).toBe(403);
+    expect(await countUsersWithEmail(email)).toBe(0);
     expect(await databaseFingerprint()).toBe(before);
   });
 });
