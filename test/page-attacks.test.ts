@@ -1,6 +1,16 @@
+import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { session } from '../src/db/schema';
 import { fakeEmailApi } from './fakes/email-api';
-import { callWorker, cookiesFrom, countUsersWithEmail, databaseFingerprint, signUp, uniqueEmail } from './helpers';
+import {
+  callWorker,
+  cookiesFrom,
+  countUsersWithEmail,
+  databaseFingerprint,
+  signUp,
+  uniqueEmail,
+  withDb,
+} from './helpers';
 
 // Attacks on the pages' forms without JavaScript (src/pages/routes.tsx,
 // src/pages/api-call.ts): each found in review, each failing before its fix.
@@ -61,5 +71,21 @@ describe('cross-site form posts from a browser that sends no Origin', () => {
     expect(response.status).toBe(403);
     expect(await countUsersWithEmail(email)).toBe(0);
     expect(await databaseFingerprint()).toBe(before);
+  });
+});
+
+describe('GET /login with a session', () => {
+  // Regression: "Continue as …" read the session with a refresh, so any link
+  // to /login (a foreign page's, too) wrote to the session row and extended
+  // it, while the refreshed cookie was dropped: a GET page with a side effect.
+  it('reads the session without extending it', async () => {
+    const user = await signUp();
+    // A session last refreshed two days ago: Better Auth refreshes one older than a day.
+    const stale = new Date(Date.now() + 5 * 24 * 60 * 60 * 1000);
+    await withDb((db) => db.update(session).set({ expiresAt: stale }).where(eq(session.userId, user.id)));
+    const response = await callWorker('/login', { headers: { cookie: user.cookie } });
+    expect(await response.text()).toContain(user.email);
+    const [row] = await withDb((db) => db.select().from(session).where(eq(session.userId, user.id)));
+    expect(row?.expiresAt.getTime()).toBe(stale.getTime());
   });
 });

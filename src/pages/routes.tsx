@@ -183,7 +183,8 @@ page(
     // A browser with a session is offered to go on with it: asked only when
     // it sends a session cookie, so a first visit costs no database read.
     if (c.req.query('switch') !== '1' && sessionCookiesIn(c.req.header('cookie')).length === 1) {
-      const answer = await callAuthApi(c, 'GET', '/get-session');
+      // A read: opening a page must not extend the session (nor write at all).
+      const answer = await callAuthApi(c, 'GET', '/get-session?disableRefresh=true');
       const user = (answer.ok ? (answer.data as SessionAnswer | null) : null)?.user;
       if (user?.email) {
         return htmlPage(c, title, <ContinueAs name={user.name || user.email} email={user.email} redirect={redirect} />);
