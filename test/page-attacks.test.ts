@@ -89,3 +89,19 @@ describe('GET /login with a session', () => {
     expect(row?.expiresAt.getTime()).toBe(stale.getTime());
   });
 });
+
+describe('the account page before (or without) its script', () => {
+  // Regression: the account page's forms had no method. The script binds
+  // their submit handlers only after the session read; when that read fails
+  // (a 503, a rate limit, the network) the page is shown with the forms but
+  // no handlers, and "Change password" sent GET
+  // /account?current-password=…&new-password=…: both passwords in the
+  // address bar, the history and every log on the way.
+  it('sends no password or code of its forms in a URL', async () => {
+    const text = await (await callWorker('/account')).text();
+    const forms = [...text.matchAll(/<form\b[^>]*>[\s\S]*?<\/form>/g)].map((match) => match[0]);
+    const secretForms = forms.filter((form) => /type="password"|autocomplete="one-time-code"/.test(form));
+    expect(secretForms.length).toBeGreaterThanOrEqual(3);
+    for (const form of secretForms) expect(form.match(/<form\b[^>]*>/)?.[0]).toContain('method="post"');
+  });
+});
