@@ -78,6 +78,9 @@ export function TwoFactorTemplate(props: { redirect: string }) {
 
 // On the account page every section's action is secondary: the one primary
 // button is the step a flow is waiting for (a code to turn two-factor on).
+// The forms are the script's alone (the page has no POST handler), yet each
+// says method="post": a form shown before its handler is bound (the session
+// read failed) would otherwise send its passwords or code as a GET query.
 export function PasskeysSection() {
   return (
     <section aria-labelledby="passkeys-heading" data-passkeys>
@@ -85,7 +88,7 @@ export function PasskeysSection() {
       <p class="hint">{t('passkeysHint')}</p>
       <FormMessages />
       <ul class="passkeys" data-passkey-list aria-labelledby="passkeys-heading" />
-      <form data-passkey-add novalidate>
+      <form method="post" data-passkey-add novalidate>
         <div class="field">
           <label for="passkey-name">{t('passkeyNameLabel')}</label>
           <input
@@ -112,7 +115,7 @@ export function TwoFactorSection() {
       <h2 id="two-factor-heading">{t('twoFactorHeading')}</h2>
       <FormMessages />
       <p data-two-factor-status data-on={t('twoFactorOn')} data-off={t('twoFactorOff')} />
-      <form data-two-factor-enable novalidate hidden>
+      <form method="post" data-two-factor-enable novalidate hidden>
         <p class="hint">{t('twoFactorSetupHint')}</p>
         <Field
           id="enable-password"
@@ -134,7 +137,7 @@ export function TwoFactorSection() {
         </p>
         <p>{t('backupCodesIntro', { count: BACKUP_CODE_COUNT })}</p>
         <ul class="backup-codes" data-backup-codes />
-        <form data-two-factor-confirm novalidate>
+        <form method="post" data-two-factor-confirm novalidate>
           <Field
             id="confirm-code"
             label={t('confirmCodeLabel')}
@@ -146,7 +149,7 @@ export function TwoFactorSection() {
           <button type="submit">{t('twoFactorTurnOn')}</button>
         </form>
       </div>
-      <form data-two-factor-disable novalidate hidden>
+      <form method="post" data-two-factor-disable novalidate hidden>
         <Field
           id="disable-password"
           label={t('yourPasswordLabel')}
@@ -167,7 +170,7 @@ export function ChangePasswordSection() {
   return (
     <section aria-labelledby="password-heading">
       <h2 id="password-heading">{t('passwordHeading')}</h2>
-      <form data-change-password novalidate>
+      <form method="post" data-change-password novalidate>
         <FormMessages />
         <Field
           id="current-password"

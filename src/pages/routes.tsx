@@ -108,9 +108,13 @@ const formBodyLimit = bodyLimit({
   onError: (c) => htmlPage(c, t('GENERIC'), <FormMessages error={t('PAYLOAD_TOO_LARGE')} />, { status: 413 }),
 });
 
-/** A form post's fields; files and repeated names are not ours. */
+/**
+ * A form post's fields; files and repeated names are not ours. A body that
+ * does not parse (a multipart post without its boundary) has no fields: the
+ * API then says which are missing, as for an empty form, instead of a 500.
+ */
 async function formFields(c: Context<AppEnv>): Promise<Record<string, string>> {
-  const body = await c.req.parseBody();
+  const body = await c.req.parseBody().catch(() => ({}));
   return Object.fromEntries(
     Object.entries(body).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
   );
@@ -179,7 +183,8 @@ page(
     // A browser with a session is offered to go on with it: asked only when
     // it sends a session cookie, so a first visit costs no database read.
     if (c.req.query('switch') !== '1' && sessionCookiesIn(c.req.header('cookie')).length === 1) {
-      const answer = await callAuthApi(c, 'GET', '/get-session');
+      // A read: opening a page must not extend the session (nor write at all).
+      const answer = await callAuthApi(c, 'GET', '/get-session?disableRefresh=true');
       const user = (answer.ok ? (answer.data as SessionAnswer | null) : null)?.user;
       if (user?.email) {
         return htmlPage(c, title, <ContinueAs name={user.name || user.email} email={user.email} redirect={redirect} />);
