@@ -104,4 +104,15 @@ describe('the account page before (or without) its script', () => {
     expect(secretForms.length).toBeGreaterThanOrEqual(3);
     for (const form of secretForms) expect(form.match(/<form\b[^>]*>/)?.[0]).toContain('method="post"');
   });
+  // The admin page's forms carry a ban reason and the addresses searched for:
+  // no secrets, but personal data that has no place in URLs and logs either.
+  it.each(['/admin', '/account', '/login', '/signup', '/forgot-password', '/reset-password?token=t'])(
+    '%s: every form posts, so nothing typed lands in a URL before the script runs',
+    async (path) => {
+      const text = await (await callWorker(path)).text();
+      const forms = [...text.matchAll(/<form\b[^>]*>/g)].map((match) => match[0]);
+      expect(forms.length).toBeGreaterThan(0);
+      for (const form of forms) expect(form).toContain('method="post"');
+    },
+  );
 });

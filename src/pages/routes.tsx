@@ -492,7 +492,7 @@ page('/admin', (c) =>
       <FormMessages />
       <section aria-labelledby="users-heading">
         <h2 id="users-heading">Users</h2>
-        <form id="admin-search" novalidate>
+        <form id="admin-search" method="post" novalidate>
           <div class="inline-fields">
             <div class="field">
               <label for="search">Search</label>
@@ -548,7 +548,7 @@ page('/admin', (c) =>
           </button>
         </p>
         <h3>Ban</h3>
-        <form id="admin-ban" novalidate>
+        <form id="admin-ban" method="post" novalidate>
           <div class="field">
             <label for="ban-reason">Reason (for admins; optional)</label>
             <input id="ban-reason" name="reason" type="text" autocomplete="off" maxlength={MAX_BAN_REASON_LENGTH} />
@@ -573,7 +573,7 @@ page('/admin', (c) =>
         <h2 id="log-heading" tabindex={-1}>
           Audit log
         </h2>
-        <form id="admin-log" novalidate>
+        <form id="admin-log" method="post" novalidate>
           <div class="inline-fields">
             <div class="field">
               <label for="log-user">User id</label>
