@@ -141,7 +141,27 @@ async function signedInUser(c: Context<AppEnv>): Promise<string[]> {
   return result ? [result.user.id] : [];
 }
 
-const TWO_FACTOR_COOKIE = /(?:^|;\s*)(?:__Secure-)?better-auth\.two_factor=([^;]*)/;
+/**
+ * A cookie's value read the way Better Auth reads it (better-call's cookie
+ * parser, behind `ctx.getSignedCookie`): names trimmed, the first of a name
+ * wins, surrounding quotes dropped, URL-decoded. Read any other way, a
+ * disguised cookie (`name ="…"`) names no account here while Better Auth
+ * still finds the pending sign-in.
+ */
+function cookieAsBetterAuthReadsIt(header: string, name: string): string | undefined {
+  for (const chunk of header.split(';')) {
+    const equals = chunk.indexOf('=');
+    if (equals === -1 || chunk.slice(0, equals).trim() !== name) continue;
+    let value = chunk.slice(equals + 1).trim();
+    if (value.codePointAt(0) === 34) value = value.slice(1, -1);
+    try {
+      return value.includes('%') ? decodeURIComponent(value) : value;
+    } catch {
+      return value;
+    }
+  }
+  return undefined;
+}
 
 /**
  * The account a two-factor code is for: the signed-in user (a code that turns
@@ -160,17 +180,13 @@ async function twoFactorAccount(c: Context<AppEnv>): Promise<string[]> {
 }
 
 async function pendingSignInUser(c: Context<AppEnv>): Promise<string | undefined> {
-  const cookie = c.req.header('cookie')?.match(TWO_FACTOR_COOKIE)?.[1];
-  if (!cookie) return undefined;
-  let signed: string;
-  try {
-    signed = decodeURIComponent(cookie);
-  } catch {
-    return undefined;
-  }
+  const context = await c.var.auth.$context;
+  // The name Better Auth reads (with the __Secure- prefix on https), not any look-alike.
+  const name = context.createAuthCookie('two_factor').name;
+  const signed = cookieAsBetterAuthReadsIt(c.req.header('cookie') ?? '', name);
+  if (!signed) return undefined;
   const identifier = signed.slice(0, Math.max(0, signed.lastIndexOf('.')));
   if (!identifier) return undefined;
-  const context = await c.var.auth.$context;
   const pending = await context.internalAdapter.findVerificationValue(identifier);
   return pending && pending.expiresAt > new Date() ? pending.value : undefined;
 }

@@ -1,0 +1,79 @@
+// Attacks on two-factor and passkeys found in review: each test performs one
+// and expects it to fail.
+import { describe, expect, it } from 'vitest';
+import { RATE_LIMITS } from '../src/rate-limit';
+import { postJson, randomIp, signUp, type TestUser } from './helpers';
+import { totpCode, wrongTotpCode } from './totp';
+
+interface TwoFactorUser extends TestUser {
+  totpURI: string;
+}
+
+function cookieIn(response: Response, name: RegExp): string | undefined {
+  return response.headers
+    .getSetCookie()
+    .map((item) => item.split(';')[0] as string)
+    .find((item) => name.test(item));
+}
+
+async function signUpWithTwoFactor(): Promise<TwoFactorUser> {
+  const person = await signUp();
+  const enable = await postJson(
+    '/api/auth/two-factor/enable',
+    { password: person.password },
+    { cookie: person.cookie },
+  );
+  expect(enable.status).toBe(200);
+  const { totpURI } = (await enable.json()) as { totpURI: string };
+  const confirm = await postJson(
+    '/api/auth/two-factor/verify-totp',
+    { code: await totpCode(totpURI) },
+    { cookie: person.cookie },
+  );
+  expect(confirm.status).toBe(200);
+  return { ...person, cookie: cookieIn(confirm, /better-auth\.session_token=./) as string, totpURI };
+}
+
+/** The password step: the pending sign-in's cookie (`name=value`). */
+async function challengeFor(person: TestUser): Promise<string> {
+  const answer = await postJson(
+    '/api/auth/sign-in/email',
+    { email: person.email, password: person.password },
+    { 'cf-connecting-ip': randomIp() },
+  );
+  expect(answer.status).toBe(200);
+  const cookie = cookieIn(answer, /better-auth\.two_factor=./);
+  if (!cookie) throw new Error('no two-factor cookie');
+  return cookie;
+}
+
+function sendCode(code: string, cookie: string) {
+  return postJson('/api/auth/two-factor/verify-totp', { code }, { cookie, 'cf-connecting-ip': randomIp() });
+}
+
+describe('the per-account limit on codes cannot be dodged by how the cookie is written', () => {
+  const { limit } = RATE_LIMITS.twoFactorCode.perAccount;
+  // Better Auth's cookie parser trims names, unquotes values and reads only the
+  // prefixed name on https; the limiter must find the same pending sign-in.
+  const disguises: Array<[string, (cookie: string) => string]> = [
+    ['a quoted value', (cookie) => cookie.replace('=', '="').concat('"')],
+    ['a space before the equals sign', (cookie) => cookie.replace('=', ' =')],
+    ['a decoy without the __Secure- prefix first', (cookie) => `better-auth.two_factor=2fa-decoy.sig; ${cookie}`],
+  ];
+
+  it.each(disguises)('%s', async (_label, disguise) => {
+    const person = await signUpWithTwoFactor();
+    const wrong = await wrongTotpCode(person.totpURI);
+    const answers: string[] = [];
+    let challenge = '';
+    for (let attempt = 0; attempt < limit + 1; attempt++) {
+      // Better Auth allows 5 tries per pending sign-in: a guesser starts new ones.
+      if (attempt % 2 === 0) challenge = disguise(await challengeFor(person));
+      const answer = await sendCode(wrong, challenge);
+      answers.push(`${answer.status} ${((await answer.json()) as { code?: string }).code}`);
+    }
+    // Better Auth read the disguised cookie: each was a wrong code of this pending sign-in.
+    expect(answers.slice(0, limit)).toEqual(Array(limit).fill('401 INVALID_CODE'));
+    expect(answers[limit]).toBe('429 RATE_LIMITED');
+  });
+});
