@@ -1,8 +1,20 @@
 // Attacks on two-factor and passkeys found in review: each test performs one
 // and expects it to fail.
+import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { passkey, user as userTable } from '../src/db/schema';
 import { RATE_LIMITS } from '../src/rate-limit';
-import { postJson, randomIp, signUp, type TestUser } from './helpers';
+import { softwareAuthenticator } from './fakes/authenticator';
+import {
+  callWorker,
+  type EnvOverrides,
+  postJson,
+  randomIp,
+  signUp,
+  TEST_AUTH_URL,
+  type TestUser,
+  withDb,
+} from './helpers';
 import { totpCode, wrongTotpCode } from './totp';
 
 interface TwoFactorUser extends TestUser {
@@ -75,5 +87,46 @@ describe('the per-account limit on codes cannot be dodged by how the cookie is w
     // Better Auth read the disguised cookie: each was a wrong code of this pending sign-in.
     expect(answers.slice(0, limit)).toEqual(Array(limit).fill('401 INVALID_CODE'));
     expect(answers[limit]).toBe('429 RATE_LIMITED');
+  });
+});
+
+describe('an impersonating admin cannot leave a passkey behind', () => {
+  const IMPERSONATION_ON: EnvOverrides = { ADMIN_IMPERSONATION: 'true' };
+
+  it('an impersonated session may not register a passkey on the user', async () => {
+    const admin = await signUp();
+    await withDb((db) => db.update(userTable).set({ role: 'admin' }).where(eq(userTable.id, admin.id)));
+    const target = await signUp();
+    const started = await postJson(
+      '/api/auth/admin/impersonate-user',
+      { userId: target.id },
+      { cookie: admin.cookie },
+      IMPERSONATION_ON,
+    );
+    expect(started.status).toBe(200);
+    const cookie = cookieIn(started, /better-auth\.session_token=./) as string;
+
+    // A passkey outlives the impersonation: the admin could sign in as the
+    // user later, unmarked (no `act`), with `mfa` in the token.
+    const options = await callWorker(
+      '/api/auth/passkey/generate-register-options',
+      { headers: { cookie } },
+      IMPERSONATION_ON,
+    );
+    if (options.status === 200) {
+      const publicKey = (await options.json()) as { challenge: string; rp: { id: string }; user: { id: string } };
+      const response = await softwareAuthenticator({ origin: TEST_AUTH_URL }).create(publicKey);
+      const challenge = cookieIn(options, /better-auth-passkey=/) as string;
+      await postJson(
+        '/api/auth/passkey/verify-registration',
+        { response },
+        { cookie: `${cookie}; ${challenge}` },
+        IMPERSONATION_ON,
+      );
+    }
+    expect(options.status).toBe(403);
+    expect(((await options.clone().json()) as { code: string }).code).toBe('IMPERSONATED_SESSION');
+    const rows = await withDb((db) => db.select().from(passkey).where(eq(passkey.userId, target.id)));
+    expect(rows).toHaveLength(0);
   });
 });
