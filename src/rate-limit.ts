@@ -52,6 +52,27 @@ export class RateLimiter extends DurableObject {
     if (window && window.count > 0) await this.ctx.storage.put('window', { ...window, count: window.count - 1 });
   }
 
+  /**
+   * Takes `value` for `ttlMs` (a TOTP code that completed a check): false if
+   * it is taken already. One request at a time, so two racing claims of one
+   * value cannot both win.
+   */
+  async claim(value: string, ttlMs: number): Promise<boolean> {
+    const key = `claim:${value}`;
+    const now = Date.now();
+    const until = await this.ctx.storage.get<number>(key);
+    if (until !== undefined && until > now) return false;
+    await this.ctx.storage.put(key, now + ttlMs);
+    // Every claim ends by then (later claims end later): let the storage go.
+    await this.ctx.storage.setAlarm(now + ttlMs);
+    return true;
+  }
+
+  /** Gives a claim back (the check it was taken for failed). */
+  async release(value: string): Promise<void> {
+    await this.ctx.storage.delete(`claim:${value}`);
+  }
+
   override async alarm(): Promise<void> {
     await this.ctx.storage.deleteAll();
   }
@@ -179,7 +200,8 @@ async function twoFactorAccount(c: Context<AppEnv>): Promise<string[]> {
   return [...accounts];
 }
 
-async function pendingSignInUser(c: Context<AppEnv>): Promise<string | undefined> {
+/** The user of the pending sign-in the request's two-factor cookie names, if it is live. */
+export async function pendingSignInUser(c: Context<AppEnv>): Promise<string | undefined> {
   const context = await c.var.auth.$context;
   // The name Better Auth reads (with the __Secure- prefix on https), not any look-alike.
   const name = context.createAuthCookie('two_factor').name;
@@ -310,12 +332,12 @@ export function clientNetwork(c: Context<AppEnv>): string {
   return isIpv6(ip) ? ipv6Prefix(ip, 4) : ip;
 }
 
-function keyFor(rule: string, scope: string, value: string): Promise<string> {
+export function keyFor(rule: string, scope: string, value: string): Promise<string> {
   // Hash, so neither emails nor credentials become Durable Object names.
   return sha256Hex(`${rule}\n${scope}\n${value}`);
 }
 
-function limiterFor(c: Context<AppEnv>, key: string) {
+export function limiterFor(c: Context<AppEnv>, key: string) {
   const namespace = c.env.RATE_LIMITER;
   return namespace.get(namespace.idFromName(key));
 }

@@ -1,5 +1,8 @@
-import type { Handler } from 'hono';
+import type { Context, Handler } from 'hono';
+import { AppError, ErrorCode } from './errors';
+import { TOTP_REUSE_WINDOW_MS } from './mfa';
 import { forwardToAuth } from './middleware';
+import { keyFor, limiterFor, pendingSignInUser } from './rate-limit';
 import type { AppEnv } from './request-context';
 import { rewriteJson } from './sessions';
 
@@ -29,7 +32,12 @@ function openedSessionToken(answer: Response): string | undefined {
  * is the session this answer opened.
  */
 export const twoFactorCodeAnswer: Handler<AppEnv> = async (c) => {
-  const answer = await forwardToAuth(c.var, c.req.raw);
+  const claims = c.req.path.endsWith('/verify-totp') ? await claimTotpCode(c) : [];
+  const answer = await forwardToAuth(c.var, c.req.raw).catch(async (error: unknown) => {
+    await Promise.all(claims.map((release) => release()));
+    throw error;
+  });
+  if (!answer.ok) await Promise.all(claims.map((release) => release()));
   const opened = openedSessionToken(answer);
   return rewriteJson(answer, (body) => {
     if (typeof body !== 'object' || body === null) return body;
@@ -37,3 +45,23 @@ export const twoFactorCodeAnswer: Handler<AppEnv> = async (c) => {
     return opened && token === opened ? { ...rest, token } : rest;
   });
 };
+
+/**
+ * A TOTP code passes once (RFC 6238 §5.2): Better Auth would accept the same
+ * code again for as long as its time step is within the window, so whoever
+ * saw it typed (and knows the password) could sign in with it too. A code
+ * that completes a sign-in is claimed for its account before the check,
+ * atomically (a Durable Object per account), and given back if the check
+ * fails; a code taken already is a wrong code (401, counted by the code
+ * limit). The signed-in check that turns two-factor on opens no session and
+ * claims nothing.
+ */
+async function claimTotpCode(c: Context<AppEnv>): Promise<Array<() => Promise<void>>> {
+  const code = c.get('body')?.code;
+  if (typeof code !== 'string') return [];
+  const userId = await pendingSignInUser(c);
+  if (!userId) return [];
+  const limiter = limiterFor(c, await keyFor('totp-used', 'account', userId));
+  if (await limiter.claim(code, TOTP_REUSE_WINDOW_MS)) return [() => limiter.release(code)];
+  throw new AppError(401, ErrorCode.INVALID_CODE, 'This code was used already; wait for the next one.');
+}

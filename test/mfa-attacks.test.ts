@@ -90,6 +90,21 @@ describe('the per-account limit on codes cannot be dodged by how the cookie is w
   });
 });
 
+describe('a TOTP code works once', () => {
+  it('a code that completed a sign-in does not complete another (RFC 6238 §5.2)', async () => {
+    const person = await signUpWithTwoFactor();
+    // The code that turned two-factor on was the current one: wait for a fresh step's code.
+    const code = await totpCode(person.totpURI, Date.now() + 30_000);
+    const first = await sendCode(code, await challengeFor(person));
+    expect(first.status).toBe(200);
+    // Someone who saw the code (over the shoulder, a keylogger) and knows the password.
+    const replay = await sendCode(code, await challengeFor(person));
+    expect(replay.status).toBe(401);
+    expect(((await replay.json()) as { code: string }).code).toBe('INVALID_CODE');
+    expect(cookieIn(replay, /better-auth\.session_token=./)).toBeUndefined();
+  });
+});
+
 describe('an impersonating admin cannot leave a passkey behind', () => {
   const IMPERSONATION_ON: EnvOverrides = { ADMIN_IMPERSONATION: 'true' };
 
