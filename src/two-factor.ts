@@ -1,4 +1,6 @@
+import { and, eq, ne } from 'drizzle-orm';
 import type { Context, Handler } from 'hono';
+import { session } from './db/schema';
 import { AppError, ErrorCode } from './errors';
 import { TOTP_REUSE_WINDOW_MS } from './mfa';
 import { forwardToAuth } from './middleware';
@@ -39,12 +41,31 @@ export const twoFactorCodeAnswer: Handler<AppEnv> = async (c) => {
   });
   if (!answer.ok) await Promise.all(claims.map((release) => release()));
   const opened = openedSessionToken(answer);
-  return rewriteJson(answer, (body) => {
+  let turnedOn: string | undefined;
+  const rewritten = await rewriteJson(answer, (body) => {
     if (typeof body !== 'object' || body === null) return body;
     const { token, ...rest } = body as Record<string, unknown>;
+    // A new session that is not the answer's `token` replaced the caller's:
+    // the code turned two-factor on (a sign-in's answer names its session).
+    if (opened && token !== opened) turnedOn = opened;
     return opened && token === opened ? { ...rest, token } : rest;
   });
+  if (turnedOn) await endOtherSessions(c, turnedOn);
+  return rewritten;
 };
+
+/**
+ * Two-factor just turned on: every other session of the user was opened with
+ * the password alone, perhaps by someone who has it. Left alive, such a
+ * session plus the password reads the new TOTP secret (get-totp-uri), makes
+ * new backup codes or turns two-factor off again, so the second factor would
+ * keep out nobody who was already in. Only the session that turned it on stays.
+ */
+async function endOtherSessions(c: Context<AppEnv>, keep: string): Promise<void> {
+  const [kept] = await c.var.db.select({ userId: session.userId }).from(session).where(eq(session.token, keep));
+  if (!kept) return;
+  await c.var.db.delete(session).where(and(eq(session.userId, kept.userId), ne(session.token, keep)));
+}
 
 /**
  * A TOTP code passes once (RFC 6238 §5.2): Better Auth would accept the same

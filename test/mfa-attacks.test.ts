@@ -29,7 +29,10 @@ function cookieIn(response: Response, name: RegExp): string | undefined {
 }
 
 async function signUpWithTwoFactor(): Promise<TwoFactorUser> {
-  const person = await signUp();
+  return signUpWithTwoFactorFor(await signUp());
+}
+
+async function signUpWithTwoFactorFor(person: TestUser): Promise<TwoFactorUser> {
   const enable = await postJson(
     '/api/auth/two-factor/enable',
     { password: person.password },
@@ -102,6 +105,28 @@ describe('a TOTP code works once', () => {
     expect(replay.status).toBe(401);
     expect(((await replay.json()) as { code: string }).code).toBe('INVALID_CODE');
     expect(cookieIn(replay, /better-auth\.session_token=./)).toBeUndefined();
+  });
+});
+
+describe('turning two-factor on ends the sessions opened with the password alone', () => {
+  it('a session from before cannot read the new TOTP secret with the password', async () => {
+    const person = await signUp();
+    // Someone with the password signed in before the owner turned two-factor on.
+    const before = await postJson(
+      '/api/auth/sign-in/email',
+      { email: person.email, password: person.password },
+      { 'cf-connecting-ip': randomIp() },
+    );
+    const theirs = cookieIn(before, /better-auth\.session_token=./) as string;
+    const owner = await signUpWithTwoFactorFor(person);
+
+    const uri = await postJson('/api/auth/two-factor/get-totp-uri', { password: person.password }, { cookie: theirs });
+    expect(uri.status).toBe(401);
+    const off = await postJson('/api/auth/two-factor/disable', { password: person.password }, { cookie: theirs });
+    expect(off.status).toBe(401);
+    // The owner's session, the one that turned it on, stays.
+    const mine = await callWorker('/api/auth/get-session', { headers: { cookie: owner.cookie } });
+    expect(((await mine.json()) as { user?: { id: string } } | null)?.user?.id).toBe(person.id);
   });
 });
 
