@@ -170,3 +170,41 @@ describe('an impersonating admin cannot leave a passkey behind', () => {
     expect(rows).toHaveLength(0);
   });
 });
+
+describe('a passkey follows REQUIRE_EMAIL_VERIFICATION', () => {
+  it('does not sign in a user whose email is unverified, as the password does not', async () => {
+    const person = await signUp();
+    const authenticator = softwareAuthenticator({ origin: TEST_AUTH_URL });
+    // Added while verification was not required (or before it was turned on).
+    const options = await callWorker('/api/auth/passkey/generate-register-options', {
+      headers: { cookie: person.cookie },
+    });
+    const publicKey = (await options.json()) as { challenge: string; rp: { id: string }; user: { id: string } };
+    const added = await postJson(
+      '/api/auth/passkey/verify-registration',
+      { response: await authenticator.create(publicKey) },
+      { cookie: `${person.cookie}; ${cookieIn(options, /better-auth-passkey=/)}` },
+    );
+    expect(added.status).toBe(200);
+
+    const required: EnvOverrides = { REQUIRE_EMAIL_VERIFICATION: 'true' };
+    const password = await postJson(
+      '/api/auth/sign-in/email',
+      { email: person.email, password: person.password },
+      {},
+      required,
+    );
+    expect(password.status).toBe(403);
+    const challenge = await callWorker('/api/auth/passkey/generate-authenticate-options', {}, required);
+    const assertion = await authenticator.get((await challenge.json()) as { challenge: string; rpId: string });
+    const signIn = await postJson(
+      '/api/auth/passkey/verify-authentication',
+      { response: assertion },
+      { cookie: cookieIn(challenge, /better-auth-passkey=/) as string },
+      required,
+    );
+    expect(signIn.status).toBe(403);
+    expect(await signIn.json()).toMatchObject({ code: 'EMAIL_NOT_VERIFIED' });
+    expect(cookieIn(signIn, /better-auth\.session_token=./)).toBeUndefined();
+  });
+});
