@@ -342,7 +342,7 @@ export function limiterFor(c: Context<AppEnv>, key: string) {
   return namespace.get(namespace.idFromName(key));
 }
 
-function logLimiterUnavailable(error: unknown): void {
+export function logLimiterUnavailable(error: unknown): void {
   console.error(JSON.stringify({ level: 'error', event: 'rate_limiter_unavailable', error: (error as Error).name }));
 }
 
@@ -353,7 +353,7 @@ function recordLock(c: Context<AppEnv>, limit: string, locks: 'email' | 'user' |
   else if (locks === 'user') c.var.audit.record({ ...event, userId: key });
 }
 
-function refuse(retryAfterSeconds: number): AppError {
+export function refuse(retryAfterSeconds: number): AppError {
   return new AppError(429, ErrorCode.RATE_LIMITED, `Too many attempts; try again in ${retryAfterSeconds} seconds.`, {
     headers: { 'retry-after': String(retryAfterSeconds) },
   });

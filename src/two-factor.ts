@@ -4,7 +4,7 @@ import { session } from './db/schema';
 import { AppError, ErrorCode } from './errors';
 import { TOTP_REUSE_WINDOW_MS } from './mfa';
 import { forwardToAuth } from './middleware';
-import { keyFor, limiterFor, pendingSignInUser } from './rate-limit';
+import { keyFor, limiterFor, logLimiterUnavailable, pendingSignInUser, refuse } from './rate-limit';
 import type { AppEnv } from './request-context';
 import { rewriteJson } from './sessions';
 
@@ -83,6 +83,11 @@ async function claimTotpCode(c: Context<AppEnv>): Promise<Array<() => Promise<vo
   const userId = await pendingSignInUser(c);
   if (!userId) return [];
   const limiter = limiterFor(c, await keyFor('totp-used', 'account', userId));
-  if (await limiter.claim(code, TOTP_REUSE_WINDOW_MS)) return [() => limiter.release(code)];
+  // Unreachable, it refuses the code like the per-account limit does: a used code must not pass.
+  const claimed = await limiter.claim(code, TOTP_REUSE_WINDOW_MS).catch((error: unknown) => {
+    logLimiterUnavailable(error);
+    throw refuse(60);
+  });
+  if (claimed) return [() => limiter.release(code).catch(logLimiterUnavailable)];
   throw new AppError(401, ErrorCode.INVALID_CODE, 'This code was used already; wait for the next one.');
 }
