@@ -23,6 +23,7 @@ import { BACKUP_CODE_COUNT, BACKUP_CODE_LENGTH, relyingParty, TWO_FACTOR_CHALLEN
 import { validateProviderUserInfo } from './oauth/account-policy';
 import { providerCallGuard } from './oauth/provider-calls';
 import { socialProvidersFor } from './oauth/providers';
+import { passkeyNeedsVerifiedEmail } from './passkey-email';
 import { passwordHasher } from './password';
 import { AUTH_BASE_PATH } from './paths';
 
@@ -180,6 +181,7 @@ export function createAuth(config: AppConfig, db: Database, keys: KeySource, sen
       providerCallGuard(),
       credentialRules(db),
       amr.plugin,
+      passkeyNeedsVerifiedEmail(config.requireEmailVerification),
       // Before the admin plugin: its ban check refuses a sign-in the trail
       // has seen begin.
       trail.plugin,

@@ -14,6 +14,13 @@ export const BACKUP_CODE_LENGTH = 10;
 export const TOTP_DIGITS = 6;
 
 /**
+ * How long a TOTP code that was accepted stays refused (RFC 6238 §5.2: the
+ * same code must not pass twice). Better Auth accepts the current 30-second
+ * step and its neighbours, so a code can pass for up to 90 seconds.
+ */
+export const TOTP_REUSE_WINDOW_MS = 3 * 30 * 1000;
+
+/**
  * Adding a passkey needs a sign-in this recent (like an admin's role change):
  * a passkey outlives the session that added it, so an old, perhaps stolen,
  * session must not add one.

@@ -9,7 +9,9 @@ import type { AppEnv } from './request-context';
  * added it (a password reset ends sessions, not passkeys), so a stolen session
  * must not be able to add one. Adding needs a sign-in from the last
  * PASSKEY_RECENT_SIGN_IN_MS; Better Auth alone accepts any session younger
- * than a day. Without a session, Better Auth answers 401 as before.
+ * than a day. Without a session, Better Auth answers 401 as before. An
+ * impersonated session adds none at all (verify-registration then has no
+ * challenge for it: the plugin ties each challenge to the user it was made for).
  */
 export const requireRecentSignInForPasskey: MiddlewareHandler<AppEnv> = async function requireRecentSignInForPasskey(
   c,
@@ -17,6 +19,11 @@ export const requireRecentSignInForPasskey: MiddlewareHandler<AppEnv> = async fu
 ) {
   const signedIn = await c.var.auth.api.getSession({ headers: c.req.raw.headers, query: { disableRefresh: true } });
   if (c.var.failedToReachDatabase()) throw databaseUnavailable();
+  // An admin acting as the user (impersonation) proved nothing as the user: a
+  // passkey left behind would let the admin sign in as them later, unmarked.
+  if ((signedIn?.session as { impersonatedBy?: string | null } | undefined)?.impersonatedBy) {
+    throw new AppError(403, ErrorCode.IMPERSONATED_SESSION, 'An impersonated session cannot add a passkey.');
+  }
   if (signedIn && Date.now() - new Date(signedIn.session.createdAt).getTime() > PASSKEY_RECENT_SIGN_IN_MS) {
     throw new AppError(
       403,

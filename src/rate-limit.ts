@@ -52,6 +52,27 @@ export class RateLimiter extends DurableObject {
     if (window && window.count > 0) await this.ctx.storage.put('window', { ...window, count: window.count - 1 });
   }
 
+  /**
+   * Takes `value` for `ttlMs` (a TOTP code that completed a check): false if
+   * it is taken already. One request at a time, so two racing claims of one
+   * value cannot both win.
+   */
+  async claim(value: string, ttlMs: number): Promise<boolean> {
+    const key = `claim:${value}`;
+    const now = Date.now();
+    const until = await this.ctx.storage.get<number>(key);
+    if (until !== undefined && until > now) return false;
+    await this.ctx.storage.put(key, now + ttlMs);
+    // Every claim ends by then (later claims end later): let the storage go.
+    await this.ctx.storage.setAlarm(now + ttlMs);
+    return true;
+  }
+
+  /** Gives a claim back (the check it was taken for failed). */
+  async release(value: string): Promise<void> {
+    await this.ctx.storage.delete(`claim:${value}`);
+  }
+
   override async alarm(): Promise<void> {
     await this.ctx.storage.deleteAll();
   }
@@ -141,7 +162,27 @@ async function signedInUser(c: Context<AppEnv>): Promise<string[]> {
   return result ? [result.user.id] : [];
 }
 
-const TWO_FACTOR_COOKIE = /(?:^|;\s*)(?:__Secure-)?better-auth\.two_factor=([^;]*)/;
+/**
+ * A cookie's value read the way Better Auth reads it (better-call's cookie
+ * parser, behind `ctx.getSignedCookie`): names trimmed, the first of a name
+ * wins, surrounding quotes dropped, URL-decoded. Read any other way, a
+ * disguised cookie (`name ="…"`) names no account here while Better Auth
+ * still finds the pending sign-in.
+ */
+function cookieAsBetterAuthReadsIt(header: string, name: string): string | undefined {
+  for (const chunk of header.split(';')) {
+    const equals = chunk.indexOf('=');
+    if (equals === -1 || chunk.slice(0, equals).trim() !== name) continue;
+    let value = chunk.slice(equals + 1).trim();
+    if (value.codePointAt(0) === 34) value = value.slice(1, -1);
+    try {
+      return value.includes('%') ? decodeURIComponent(value) : value;
+    } catch {
+      return value;
+    }
+  }
+  return undefined;
+}
 
 /**
  * The account a two-factor code is for: the signed-in user (a code that turns
@@ -159,18 +200,15 @@ async function twoFactorAccount(c: Context<AppEnv>): Promise<string[]> {
   return [...accounts];
 }
 
-async function pendingSignInUser(c: Context<AppEnv>): Promise<string | undefined> {
-  const cookie = c.req.header('cookie')?.match(TWO_FACTOR_COOKIE)?.[1];
-  if (!cookie) return undefined;
-  let signed: string;
-  try {
-    signed = decodeURIComponent(cookie);
-  } catch {
-    return undefined;
-  }
+/** The user of the pending sign-in the request's two-factor cookie names, if it is live. */
+export async function pendingSignInUser(c: Context<AppEnv>): Promise<string | undefined> {
+  const context = await c.var.auth.$context;
+  // The name Better Auth reads (with the __Secure- prefix on https), not any look-alike.
+  const name = context.createAuthCookie('two_factor').name;
+  const signed = cookieAsBetterAuthReadsIt(c.req.header('cookie') ?? '', name);
+  if (!signed) return undefined;
   const identifier = signed.slice(0, Math.max(0, signed.lastIndexOf('.')));
   if (!identifier) return undefined;
-  const context = await c.var.auth.$context;
   const pending = await context.internalAdapter.findVerificationValue(identifier);
   return pending && pending.expiresAt > new Date() ? pending.value : undefined;
 }
@@ -294,17 +332,17 @@ export function clientNetwork(c: Context<AppEnv>): string {
   return isIpv6(ip) ? ipv6Prefix(ip, 4) : ip;
 }
 
-function keyFor(rule: string, scope: string, value: string): Promise<string> {
+export function keyFor(rule: string, scope: string, value: string): Promise<string> {
   // Hash, so neither emails nor credentials become Durable Object names.
   return sha256Hex(`${rule}\n${scope}\n${value}`);
 }
 
-function limiterFor(c: Context<AppEnv>, key: string) {
+export function limiterFor(c: Context<AppEnv>, key: string) {
   const namespace = c.env.RATE_LIMITER;
   return namespace.get(namespace.idFromName(key));
 }
 
-function logLimiterUnavailable(error: unknown): void {
+export function logLimiterUnavailable(error: unknown): void {
   console.error(JSON.stringify({ level: 'error', event: 'rate_limiter_unavailable', error: (error as Error).name }));
 }
 
@@ -315,7 +353,7 @@ function recordLock(c: Context<AppEnv>, limit: string, locks: 'email' | 'user' |
   else if (locks === 'user') c.var.audit.record({ ...event, userId: key });
 }
 
-function refuse(retryAfterSeconds: number): AppError {
+export function refuse(retryAfterSeconds: number): AppError {
   return new AppError(429, ErrorCode.RATE_LIMITED, `Too many attempts; try again in ${retryAfterSeconds} seconds.`, {
     headers: { 'retry-after': String(retryAfterSeconds) },
   });
