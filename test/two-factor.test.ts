@@ -3,7 +3,7 @@
 // code), backup codes (once each, not stored readable), the limits on code
 // guessing, and the `amr` claim each sign-in leaves in the token.
 import { eq } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { auditEvent, session, twoFactor, user } from '../src/db/schema';
 import { BACKUP_CODE_COUNT } from '../src/mfa';
 import { RATE_LIMITS } from '../src/rate-limit';
@@ -258,6 +258,21 @@ describe('signing in with two-factor on', () => {
     const methods = (await eventsOf(person.id)).filter((event) => event.type === 'sign_in').map((e) => e.method);
     expect(methods).toEqual(['email+backup_code', 'email+backup_code']);
   });
+
+  // On PGlite the overlapping transactions share its one session and some
+  // answer 500 ("portal does not exist"); CI runs this on PostgreSQL.
+  it.skipIf(inject('embeddedDatabase'))(
+    'accepts one backup code once when several sign-ins send it at the same moment (PostgreSQL only)',
+    async () => {
+      const person = await signUpWithTwoFactor();
+      const [code] = person.backupCodes as [string];
+      const challenges = await Promise.all([1, 2, 3, 4].map(() => challengeFor(person)));
+      const answers = await Promise.all(challenges.map((challenge) => sendCode('verify-backup-code', code, challenge)));
+      const statuses = answers.map((answer) => answer.status).sort();
+      expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+      expect(statuses.every((status) => status < 500)).toBe(true);
+    },
+  );
 
   it('refuses a code without a pending sign-in, and a forged challenge cookie', async () => {
     const person = await signUpWithTwoFactor();

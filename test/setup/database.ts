@@ -81,6 +81,7 @@ export default async function setup(project: TestProject) {
 
   console.log(`[tests] database: ${process.env.TEST_DATABASE_URL ? 'TEST_DATABASE_URL' : 'embedded PGlite'}`);
   project.provide('databaseUrl', databaseUrl);
+  project.provide('embeddedDatabase', !process.env.TEST_DATABASE_URL);
   project.provide('databaseWsProxy', proxy.address);
   project.provide('databaseHttpProxy', httpProxy.address);
 

@@ -5,6 +5,12 @@ import type { DatabaseFault } from './fault-proxies.ts';
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
+    /**
+     * The suite runs on embedded PGlite: one Postgres session shared by every
+     * connection, so transactions that overlap in time can trip over each
+     * other there (and only there); tests of such races run on PostgreSQL.
+     */
+    embeddedDatabase: boolean;
     databaseWsProxy: string;
     databaseHttpProxy: string;
     /** DATABASE_HTTP_PROXY values whose endpoint fails: nothing listens, or it accepts and never answers. */
