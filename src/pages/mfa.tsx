@@ -76,6 +76,20 @@ export function TwoFactorTemplate(props: { redirect: string }) {
   );
 }
 
+/** The account's current password, asked again before a change to how it signs in. */
+function PasswordCheckField(props: { id: string; label: string }) {
+  return (
+    <Field
+      id={props.id}
+      label={props.label}
+      type="password"
+      autocomplete="current-password"
+      maxLength={MAX_PASSWORD_LENGTH}
+      revealable
+    />
+  );
+}
+
 // On the account page every section's action is secondary: the one primary
 // button is the step a flow is waiting for (a code to turn two-factor on).
 // The forms are the script's alone (the page has no POST handler), yet each
@@ -117,14 +131,7 @@ export function TwoFactorSection() {
       <p data-two-factor-status data-on={t('twoFactorOn')} data-off={t('twoFactorOff')} />
       <form method="post" data-two-factor-enable novalidate hidden>
         <p class="hint">{t('twoFactorSetupHint')}</p>
-        <Field
-          id="enable-password"
-          label={t('yourPasswordLabel')}
-          type="password"
-          autocomplete="current-password"
-          maxLength={MAX_PASSWORD_LENGTH}
-          revealable
-        />
+        <PasswordCheckField id="enable-password" label={t('yourPasswordLabel')} />
         <button type="submit" class="secondary">
           {t('twoFactorSetupButton')}
         </button>
@@ -150,14 +157,7 @@ export function TwoFactorSection() {
         </form>
       </div>
       <form method="post" data-two-factor-disable novalidate hidden>
-        <Field
-          id="disable-password"
-          label={t('yourPasswordLabel')}
-          type="password"
-          autocomplete="current-password"
-          maxLength={MAX_PASSWORD_LENGTH}
-          revealable
-        />
+        <PasswordCheckField id="disable-password" label={t('yourPasswordLabel')} />
         <button type="submit" class="secondary">
           {t('twoFactorTurnOff')}
         </button>
@@ -172,14 +172,7 @@ export function ChangePasswordSection() {
       <h2 id="password-heading">{t('passwordHeading')}</h2>
       <form method="post" data-change-password novalidate>
         <FormMessages />
-        <Field
-          id="current-password"
-          label={t('currentPasswordLabel')}
-          type="password"
-          autocomplete="current-password"
-          maxLength={MAX_PASSWORD_LENGTH}
-          revealable
-        />
+        <PasswordCheckField id="current-password" label={t('currentPasswordLabel')} />
         <Field
           id="new-password"
           label={t('newPasswordLabel')}

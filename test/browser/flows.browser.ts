@@ -3,13 +3,14 @@
 // link (read from the dev server's output), sign out, a wrong password, sign
 // in, the account page, a token, a password reset. Steps run in order in one
 // browser context, like a person would. Screenshots: test-results/screenshots/.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchChromiumProfile, screenshot as saveScreenshot, testClientIp } from './chromium';
+import { mailedLink } from './dev-mailer';
 
 const authUrl = inject('authUrl');
 const appName = inject('appName');
@@ -29,22 +30,6 @@ let page: Page;
  * password and the favicon cause on purpose; those are left out.
  */
 const consoleErrors: string[] = [];
-
-/** A private client address of its own for this run, as the test helpers use. */
-/** The latest link the dev mailer printed for this address and subject. */
-async function mailedLink(subject: string, after: number): Promise<string> {
-  const pattern = new RegExp(
-    `\\[dev mailer\\] to=${email.replace(/[.+]/g, '\\$&')} subject="${subject}" link=(\\S+)`,
-    'g',
-  );
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    const links = [...readFileSync(devServerLog, 'utf8').matchAll(pattern)].map((match) => match[1] ?? '');
-    if (links.length > after) return links.at(-1) ?? '';
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`no "${subject}" link for ${email} in ${devServerLog}`);
-}
 
 function screenshot(label: string) {
   return saveScreenshot(page, label);
@@ -107,7 +92,7 @@ describe('in a browser', () => {
   });
 
   it('verifies the email with the link from the dev mailer', async () => {
-    const link = await mailedLink(`Verify your email for ${appName}`, 0);
+    const link = await mailedLink(devServerLog, email, `Verify your email for ${appName}`);
     expect(link.startsWith(`${authUrl}/verify-email?token=`)).toBe(true);
     await page.goto(link);
     await expect.poll(() => page.getByRole('status').textContent()).toBe('Thank you: your email is verified.');
@@ -192,7 +177,7 @@ describe('in a browser', () => {
     expect(await page.locator('form[data-form="forgot-password"]').isVisible()).toBe(false);
     await screenshot('forgot-password');
 
-    const link = await mailedLink(`Reset your ${appName} password`, 0);
+    const link = await mailedLink(devServerLog, email, `Reset your ${appName} password`);
     expect(link.startsWith(`${authUrl}/reset-password?token=`)).toBe(true);
     await page.goto(link);
     await page.getByLabel('New password', { exact: true }).fill(newPassword);

@@ -1,13 +1,7 @@
-/// <reference lib="dom" />
-// The sign-in pages' states in Chromium: every form with JavaScript off, the
-// busy state, each error, per-session sign-out, branding from APP_NAME, and
-// both themes at phone width (screenshots in test-results/screenshots/,
-// looked at by a person; not committed). No console errors, no CSP
-// violations, no failed request outside the API's own refusals.
-import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchChromium, screenshot, testClientIp } from './chromium';
+import { mailedLink } from './dev-mailer';
 
 const authUrl = inject('authUrl');
 const appName = inject('appName');
@@ -80,20 +74,6 @@ async function apiSignIn(email: string): Promise<void> {
     body: JSON.stringify({ email, password }),
   });
   expect(response.status).toBe(200);
-}
-
-async function mailedLink(email: string, subject: string): Promise<string> {
-  const pattern = new RegExp(
-    `\\[dev mailer\\] to=${email.replace(/[.+]/g, '\\$&')} subject="${subject}" link=(\\S+)`,
-    'g',
-  );
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    const links = [...readFileSync(devServerLog, 'utf8').matchAll(pattern)].map((match) => match[1] ?? '');
-    if (links.length > 0) return links.at(-1) ?? '';
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`no "${subject}" link for ${email}`);
 }
 
 async function signInThroughPage(page: Page, email: string, withPassword = password) {
@@ -195,7 +175,7 @@ describe('with JavaScript off', () => {
     expect(await page.getByRole('status').textContent()).toContain(email);
     await screenshot(page, 'nojs-check-email');
 
-    const link = await mailedLink(email, `Reset your ${appName} password`);
+    const link = await mailedLink(devServerLog, email, `Reset your ${appName} password`);
     await page.goto(link);
     await page.getByLabel('New password', { exact: true }).fill('the new password 789');
     await page.getByLabel('New password again').fill('something else');
