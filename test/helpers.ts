@@ -4,7 +4,7 @@ import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 import { expect, inject } from 'vitest';
 import { NO_REQUEST } from '../src/audit/events';
 import { createAuditLog } from '../src/audit/log';
-import { createAuth } from '../src/auth';
+import { authOptions, createAuth } from '../src/auth';
 import { readConfig } from '../src/config';
 import { createDb } from '../src/db/client';
 import { account, auditEvent, session, user, verification } from '../src/db/schema';
@@ -214,13 +214,16 @@ export function verifyWithJwks(jwks: JSONWebKeySet, token: string, audience = TE
  * serve). It sends no email and records no events.
  */
 export function betterAuthFor(overrides: EnvOverrides = {}) {
+  return createAuth(...authArgumentsFor(overrides));
+}
+
+/** The options betterAuthFor's instance is built from. */
+export function betterAuthOptionsFor(overrides: EnvOverrides = {}) {
+  return authOptions(...authArgumentsFor(overrides));
+}
+
+function authArgumentsFor(overrides: EnvOverrides) {
   const config = readConfig({ ...env, ...overrides } as Env);
   const { db } = createDb(config.database);
-  return createAuth(
-    config,
-    db,
-    keySourceFor(config, { waitUntil: () => {} }),
-    () => {},
-    createAuditLog(db, NO_REQUEST),
-  );
+  return [config, db, keySourceFor(config, { waitUntil: () => {} }), () => {}, createAuditLog(db, NO_REQUEST)] as const;
 }
