@@ -41,7 +41,7 @@ import {
   validateQuery,
   verificationEmailBody,
 } from './input';
-import { forwardToAuth } from './middleware';
+import { callAuthEndpoint, forwardToAuth } from './middleware';
 import { checkIdTokenSignIn, issueIdTokenNonce } from './oauth/id-token-sign-in';
 import { socialSignInRedirect } from './oauth/routes';
 import { passkeyRegistrationAnswer, requireRecentSignInForPasskey } from './passkeys';
@@ -75,6 +75,9 @@ export interface AuthRoute {
 
 /** Hands the request, its body already validated, to Better Auth. */
 const betterAuth: AppHandler = (c) => forwardToAuth(c.var, c.req.raw);
+
+/** A JWT for the session (Better Auth's jwt plugin), the hot path's direct call. */
+const issueToken: AppHandler = (c) => callAuthEndpoint(c.var, c.req.raw, 'getToken');
 
 /**
  * An endpoint of Better Auth's admin plugin: limited per client and per
@@ -139,7 +142,7 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
     body: verificationEmailBody,
     limit: RATE_LIMITS.verificationEmail,
   },
-  { method: 'GET', path: '/token', limit: RATE_LIMITS.token },
+  { method: 'GET', path: '/token', limit: RATE_LIMITS.token, handlers: [issueToken] },
   { method: 'GET', path: '/get-session', handlers: [readSession] },
   { method: 'GET', path: '/session', handlers: [readSession] },
   { method: 'GET', path: '/list-sessions', handlers: [listSessions] },

@@ -1,3 +1,4 @@
+import { APIError } from 'better-auth/api';
 import type { MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { readConfig } from './config';
@@ -136,7 +137,40 @@ function opensSession(headers: Headers): boolean {
  * and 503 when the database failed.
  */
 export async function forwardToAuth(vars: AppEnv['Variables'], request: Request): Promise<Response> {
-  const answer = await vars.auth.handler(request);
+  return withOurGuarantees(vars, request, await vars.auth.handler(request));
+}
+
+/** The Better Auth endpoints the hot reads call directly (callAuthEndpoint). */
+export type DirectAuthEndpoint = 'getSession' | 'getToken';
+
+/**
+ * forwardToAuth for the hot reads (a session, a token): calls the endpoint
+ * directly, as requireSignedIn reads a session, with the same hooks and the
+ * same answer. Better Auth's handler builds its whole router again on every
+ * call, a tenth of a token's CPU in a local profile; a direct call does not.
+ */
+export async function callAuthEndpoint(
+  vars: AppEnv['Variables'],
+  request: Request,
+  endpoint: DirectAuthEndpoint,
+): Promise<Response> {
+  const call = {
+    headers: request.headers,
+    query: Object.fromEntries(new URL(request.url).searchParams),
+    request,
+    asResponse: true,
+  } as const;
+  const answer = await (endpoint === 'getSession' ? vars.auth.api.getSession(call) : vars.auth.api.getToken(call))
+    // An input Better Auth refuses before its endpoint runs is thrown, not
+    // answered; its router would answer it, and so does this.
+    .catch((error: unknown) => {
+      if (!(error instanceof APIError)) throw error;
+      return Response.json(error.body ?? {}, { status: error.statusCode, headers: error.headers ?? undefined });
+    });
+  return withOurGuarantees(vars, request, answer);
+}
+
+async function withOurGuarantees(vars: AppEnv['Variables'], request: Request, answer: Response): Promise<Response> {
   // Better Auth turns some database failures into a 500, others into "no
   // session" (401, or null): any answer computed without the database is wrong.
   if (vars.failedToReachDatabase()) throw databaseUnavailable();

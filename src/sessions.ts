@@ -2,8 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Context, Handler } from 'hono';
 import { session } from './db/schema';
 import { AppError, databaseUnavailable, ErrorCode } from './errors';
-import { forwardToAuth } from './middleware';
-import { AUTH_BASE_PATH } from './paths';
+import { callAuthEndpoint, forwardToAuth } from './middleware';
 import type { AppEnv, SignedIn } from './request-context';
 
 // Session reads without session tokens. Better Auth answers get-session with
@@ -56,15 +55,9 @@ export function sessionReadWithoutToken(body: unknown): unknown {
   return { ...(body as Json), session: withoutToken((body as Json).session) };
 }
 
-function getSessionRequest(request: Request): Request {
-  const url = new URL(request.url);
-  url.pathname = `${AUTH_BASE_PATH}/get-session`;
-  return new Request(url, request);
-}
-
 /** GET /get-session, and /session (the documented name for it): the session and user, without the token. */
 export const readSession: Handler<AppEnv> = async (c) =>
-  rewriteJson(await forwardToAuth(c.var, getSessionRequest(c.req.raw)), sessionReadWithoutToken);
+  rewriteJson(await callAuthEndpoint(c.var, c.req.raw, 'getSession'), sessionReadWithoutToken);
 
 /** GET /list-sessions: the user's sessions, without their tokens. */
 export const listSessions: Handler<AppEnv> = async (c) =>
