@@ -96,6 +96,8 @@ interface Measurement {
   connections?: number;
   /** Statements sent over HTTP, per request (auth-worker only). */
   httpQueries?: number;
+  /** The Worker's own ms per request (Server-Timing `worker`, auth-worker only), mean. */
+  workerMs?: number;
   /** The network model's round-trip time to the database, in ms (--db-rtt). */
   rtt?: number;
 }
@@ -165,6 +167,7 @@ function requestFor(endpoint: Endpoint, client: Client, accounts: Account[], ind
 }
 
 const DB_TIMING = /db;desc="queries=(\d+) connections=(\d+)(?: http=(\d+))?"/;
+const WORKER_TIMING = /worker;dur=(\d+)/;
 
 async function measure(
   target: Target,
@@ -181,6 +184,8 @@ async function measure(
   let connections = 0;
   let httpQueries = 0;
   let counted = 0;
+  let workerMs = 0;
+  let timed = 0;
   let next = 0;
   const started = performance.now();
   await Promise.all(
@@ -194,7 +199,13 @@ async function measure(
           const response = await fetch(url, init);
           await response.arrayBuffer();
           status = response.status;
-          const timing = DB_TIMING.exec(response.headers.get('server-timing') ?? '');
+          const serverTiming = response.headers.get('server-timing') ?? '';
+          const worker = WORKER_TIMING.exec(serverTiming);
+          if (worker) {
+            workerMs += Number(worker[1]);
+            timed++;
+          }
+          const timing = DB_TIMING.exec(serverTiming);
           if (timing) {
             queries += Number(timing[1]);
             connections += Number(timing[2]);
@@ -227,6 +238,7 @@ async function measure(
     ...(concurrency === 1 && counted > 0
       ? { queries: queries / counted, connections: connections / counted, httpQueries: httpQueries / counted }
       : {}),
+    ...(concurrency === 1 && timed > 0 ? { workerMs: workerMs / timed } : {}),
   };
 }
 
@@ -352,7 +364,7 @@ async function benchTarget(
         };
         results.push(result);
         console.log(
-          `${target.padEnd(11)} ${plan.rtt === undefined ? '' : `rtt ${plan.rtt} ms `}${endpoint.padEnd(8)} c=${String(concurrency).padEnd(2)} p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms, ${result.rps.toFixed(1)} req/s${result.queries === undefined ? '' : `, ${result.queries.toFixed(2)} queries`}${Object.keys(result.errors).length ? `, errors ${JSON.stringify(result.errors)}` : ''}`,
+          `${target.padEnd(11)} ${plan.rtt === undefined ? '' : `rtt ${plan.rtt} ms `}${endpoint.padEnd(8)} c=${String(concurrency).padEnd(2)} p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms, ${result.rps.toFixed(1)} req/s${result.queries === undefined ? '' : `, ${result.queries.toFixed(2)} queries`}${result.workerMs === undefined ? '' : `, Worker ${result.workerMs.toFixed(2)} ms`}${Object.keys(result.errors).length ? `, errors ${JSON.stringify(result.errors)}` : ''}`,
         );
       }
     }
@@ -400,8 +412,8 @@ function table(results: Measurement[]): string[] {
     results.find((r) => r.target === target && r.endpoint === endpoint && r.concurrency === concurrency);
   const countsOf = (target: Target, endpoint: Endpoint) => find(target, endpoint, 1);
   const lines = [
-    '| endpoint | c | p50 ms | p99 ms | req/s | p50 ÷ floor | p50 ÷ stock | req/s ÷ stock | queries/req | conns/req | stock p50 ms | stock p99 ms | stock req/s | stock queries/req |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| endpoint | c | p50 ms | p99 ms | req/s | p50 ÷ floor | p50 ÷ stock | req/s ÷ stock | queries/req | conns/req | Worker ms/req | stock p50 ms | stock p99 ms | stock req/s | stock queries/req |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const concurrency of CONCURRENCIES) {
     for (const endpoint of ENDPOINTS) {
@@ -413,7 +425,7 @@ function table(results: Measurement[]): string[] {
       const stockCounts = countsOf('stock', endpoint);
       const errors = Object.keys(ours.errors).length ? ` (non-200: ${JSON.stringify(ours.errors)})` : '';
       lines.push(
-        `| ${endpoint}${errors} | ${concurrency} | ${ms(ours.p50)} | ${ms(ours.p99)} | ${ours.rps.toFixed(1)} | ${ratio(ours.p50, floor?.p50)} | ${ratio(ours.p50, stock?.p50)} | ${stock ? ratio(ours.rps, stock.rps) : '–'} | ${counts?.queries?.toFixed(2) ?? '–'} | ${counts?.connections?.toFixed(2) ?? '–'} | ${stock ? ms(stock.p50) : '–'} | ${stock ? ms(stock.p99) : '–'} | ${stock ? stock.rps.toFixed(1) : '–'} | ${stockCounts?.queries?.toFixed(2) ?? '–'}${stock && Object.keys(stock.errors).length ? ` (non-200: ${JSON.stringify(stock.errors)})` : ''} |`,
+        `| ${endpoint}${errors} | ${concurrency} | ${ms(ours.p50)} | ${ms(ours.p99)} | ${ours.rps.toFixed(1)} | ${ratio(ours.p50, floor?.p50)} | ${ratio(ours.p50, stock?.p50)} | ${stock ? ratio(ours.rps, stock.rps) : '–'} | ${counts?.queries?.toFixed(2) ?? '–'} | ${counts?.connections?.toFixed(2) ?? '–'} | ${counts?.workerMs?.toFixed(2) ?? '–'} | ${stock ? ms(stock.p50) : '–'} | ${stock ? ms(stock.p99) : '–'} | ${stock ? stock.rps.toFixed(1) : '–'} | ${stockCounts?.queries?.toFixed(2) ?? '–'}${stock && Object.keys(stock.errors).length ? ` (non-200: ${JSON.stringify(stock.errors)})` : ''} |`,
       );
     }
   }
@@ -466,6 +478,23 @@ function goalsTable(ordinary: Measurement[], model: Measurement[]): string[] {
       (v) => v >= 1,
     ),
   ];
+}
+
+/**
+ * Where a zero-delay request's time goes: the Worker's own time (Server-Timing
+ * `worker`, its mean) and the rest of the p50, which is `wrangler dev`'s path
+ * to and from the Worker (the floor is almost all of that).
+ */
+function zeroDelaySplit(ordinary: Measurement[]): string[] {
+  const lines = ['| c=1, zero delay | p50 ms | the Worker (mean ms) | the rest of p50 (ms) |', '|---|---|---|---|'];
+  for (const endpoint of MODEL_ENDPOINTS) {
+    const measured = ordinary.find((r) => r.target === 'auth-worker' && r.endpoint === endpoint && r.concurrency === 1);
+    if (measured?.workerMs === undefined) continue;
+    lines.push(
+      `| ${endpoint} | ${ms(measured.p50)} | ${measured.workerMs.toFixed(2)} | ${ms(measured.p50 - measured.workerMs)} |`,
+    );
+  }
+  return lines;
 }
 
 /** Least squares slope and intercept of `p` (a quantile, ms) over the RTT. */
@@ -631,6 +660,10 @@ async function main(): Promise<void> {
             'Against the goals (this run):',
             '',
             ...goalsTable(results, model),
+            '',
+            "Where the zero-delay time goes (the Worker's own time is Server-Timing `worker`, counted by local workerd's clock):",
+            '',
+            ...zeroDelaySplit(results),
             '',
           ]
         : []),
