@@ -196,30 +196,20 @@ async function measure(
     Array.from({ length: concurrency }, async () => {
       const client = new Client(base);
       for (let index = next++; index < total; index = next++) {
-        const [url, init] = requestFor(endpoint, client, accounts, index);
-        const sent = performance.now();
-        let status: number;
-        try {
-          const response = await fetch(url, init);
-          await response.arrayBuffer();
-          status = response.status;
-          const serverTiming = response.headers.get('server-timing') ?? '';
-          const worker = WORKER_TIMING.exec(serverTiming);
-          if (worker) {
-            workerMs += Number(worker[1]);
-            timed++;
-          }
-          const timing = DB_TIMING.exec(serverTiming);
-          if (timing) {
-            queries += Number(timing[1]);
-            connections += Number(timing[2]);
-            httpQueries += Number(timing[3] ?? 0);
-            counted++;
-          }
-        } catch {
-          status = -1;
+        const { status, ms, serverTiming } = await send(requestFor(endpoint, client, accounts, index));
+        const worker = WORKER_TIMING.exec(serverTiming);
+        if (worker) {
+          workerMs += Number(worker[1]);
+          timed++;
         }
-        latencies.push(performance.now() - sent);
+        const timing = DB_TIMING.exec(serverTiming);
+        if (timing) {
+          queries += Number(timing[1]);
+          connections += Number(timing[2]);
+          httpQueries += Number(timing[3] ?? 0);
+          counted++;
+        }
+        latencies.push(ms);
         if (status !== 200) errors[status] = (errors[status] ?? 0) + 1;
       }
     }),
@@ -239,6 +229,22 @@ async function measure(
       : {}),
     ...(concurrency === 1 && timed > 0 ? { workerMs: workerMs / timed } : {}),
   };
+}
+
+/** One request, read to its end: its status (-1 when it failed), latency and Server-Timing. */
+async function send([url, init]: [string, RequestInit]): Promise<{ status: number; ms: number; serverTiming: string }> {
+  const sent = performance.now();
+  try {
+    const response = await fetch(url, init);
+    await response.arrayBuffer();
+    return {
+      status: response.status,
+      ms: performance.now() - sent,
+      serverTiming: response.headers.get('server-timing') ?? '',
+    };
+  } catch {
+    return { status: -1, ms: performance.now() - sent, serverTiming: '' };
+  }
 }
 
 function quantiles(latencies: number[]): Pick<Measurement, 'p25' | 'p50' | 'p75' | 'p99'> {
@@ -265,17 +271,8 @@ async function measureInTurn(
   const client = new Client(base);
   for (let index = 0; index < requests; index++) {
     for (const endpoint of endpoints) {
-      const [url, init] = requestFor(endpoint, client, accounts, index);
-      const sent = performance.now();
-      let status: number;
-      try {
-        const response = await fetch(url, init);
-        await response.arrayBuffer();
-        status = response.status;
-      } catch {
-        status = -1;
-      }
-      latencies.get(endpoint)?.push(performance.now() - sent);
+      const { status, ms } = await send(requestFor(endpoint, client, accounts, index));
+      latencies.get(endpoint)?.push(ms);
       const counts = errors.get(endpoint) as Record<string, number>;
       if (status !== 200) counts[status] = (counts[status] ?? 0) + 1;
     }
