@@ -11,6 +11,7 @@ import { MAX_BODY_BYTES } from './limits';
 import {
   corsForTrustedOrigins,
   databaseStats,
+  noStore,
   refuseForeignOrigins,
   refuseSeveralSessionCookies,
   requestLog,
@@ -52,6 +53,7 @@ export function createApp() {
 
   app.use(
     '/api/*',
+    noStore,
     corsForTrustedOrigins,
     bodyLimit({
       maxSize: MAX_BODY_BYTES,

@@ -1,4 +1,4 @@
-import { APIError } from 'better-auth/api';
+import { isAPIError } from 'better-auth/api';
 import type { MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { readConfig } from './config';
@@ -56,6 +56,16 @@ export const refuseSeveralSessionCookies: MiddlewareHandler<AppEnv> = async func
     );
   }
   await next();
+};
+
+/**
+ * Every answer under /api/* carries credentials or is about the signed-in
+ * person (their user, sessions, events): no shared or browser cache keeps
+ * it, whichever route made it. Routes that set their own Cache-Control keep it.
+ */
+export const noStore: MiddlewareHandler<AppEnv> = async function noStore(c, next) {
+  await next();
+  if (!c.res.headers.has('cache-control')) c.header('cache-control', 'no-store');
 };
 
 /**
@@ -164,7 +174,7 @@ export async function callAuthEndpoint(
     // An input Better Auth refuses before its endpoint runs is thrown, not
     // answered; its router would answer it, and so does this.
     .catch((error: unknown) => {
-      if (!(error instanceof APIError)) throw error;
+      if (!isAPIError(error)) throw error;
       return Response.json(error.body ?? {}, { status: error.statusCode, headers: error.headers ?? undefined });
     });
   return withOurGuarantees(vars, request, answer);

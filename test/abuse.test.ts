@@ -296,13 +296,15 @@ describe('cookies and caching', () => {
     expect(session).not.toMatch(/; Secure/i);
   });
 
-  it('marks every credential response no-store', async () => {
+  it('marks every credential response and every answer about the signed-in person no-store', async () => {
     const user = await signUp();
     const responses = [
       await postJson('/api/auth/sign-up/email', { email: uniqueEmail(), password: 'a good long password', name: 'N' }),
       await postJson('/api/auth/sign-in/email', { email: user.email, password: user.password }),
       await callWorker('/api/auth/session', { headers: { cookie: user.cookie } }),
       await callWorker('/api/auth/token', { headers: { cookie: user.cookie } }),
+      // Our own routes answer about the person too.
+      await callWorker('/api/me', { headers: { cookie: user.cookie } }),
     ];
     for (const response of responses) {
       expect(response.status).toBe(200);
