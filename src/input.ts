@@ -18,7 +18,7 @@ import {
   MAX_URL_LENGTH,
   MIN_PASSWORD_LENGTH,
 } from './limits';
-import { MAX_PASSKEY_NAME_LENGTH, TOTP_DIGITS } from './mfa';
+import { MAX_CODE_INPUT_LENGTH, MAX_PASSKEY_NAME_LENGTH, TOTP_DIGITS } from './mfa';
 import type { AppEnv } from './request-context';
 
 // The schemas of /api/auth bodies, checked before Better Auth sees them
@@ -344,7 +344,7 @@ export const twoFactorPasswordBody = z.object({ password: currentPassword });
 export const totpCodeBody = z.object({
   code: z
     .string({ error: 'must be a string' })
-    .max(32, 'must be a code of 6 digits')
+    .max(MAX_CODE_INPUT_LENGTH, `must be a code of ${TOTP_DIGITS} digits`)
     .transform((value) => value.replace(/[\s-]/g, ''))
     .pipe(z.string().regex(new RegExp(`^\\d{${TOTP_DIGITS}}$`), `must be a code of ${TOTP_DIGITS} digits`)),
 });
@@ -355,7 +355,7 @@ export const backupCodeBody = z.object({
     .string({ error: 'must be a string' })
     .trim()
     .min(1, 'is required')
-    .max(32, 'must be a backup code (like abcde-12345)'),
+    .max(MAX_CODE_INPUT_LENGTH, 'must be a backup code (like abcde-12345)'),
 });
 
 const passkeyName = z

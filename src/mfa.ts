@@ -13,6 +13,9 @@ export const BACKUP_CODE_LENGTH = 10;
 /** A TOTP code: six digits (RFC 6238 with Better Auth's defaults: SHA-1, 30 seconds). */
 export const TOTP_DIGITS = 6;
 
+/** The most a code field takes (a TOTP code with spaces, or a backup code): no body carries more. */
+export const MAX_CODE_INPUT_LENGTH = 32;
+
 /**
  * How long a TOTP code that was accepted stays refused (RFC 6238 §5.2: the
  * same code must not pass twice). Better Auth accepts the current 30-second

@@ -1,5 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import type { Child } from 'hono/jsx';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../limits';
+import { MAX_CODE_INPUT_LENGTH } from '../mfa';
 import { OAUTH_PROVIDERS, type OAuthCredentialsByProvider } from '../oauth/providers';
 import type { Brand } from './brand';
 import { type ErrorView, t } from './strings';
@@ -57,6 +59,43 @@ interface FieldProps {
   revealable?: boolean;
   /** `numeric` for a code field: phones show digits. */
   inputMode?: 'numeric' | 'text';
+}
+
+/** A password being chosen (sign-up, reset, change): the same bounds and show button wherever one is set. */
+export function NewPasswordField(
+  props: Omit<FieldProps, 'type' | 'autocomplete' | 'minLength' | 'maxLength' | 'revealable'>,
+) {
+  return (
+    <Field
+      {...props}
+      type="password"
+      autocomplete="new-password"
+      minLength={MIN_PASSWORD_LENGTH}
+      maxLength={MAX_PASSWORD_LENGTH}
+      revealable
+    />
+  );
+}
+
+/** The account's current password, asked again before a change to how it signs in. */
+export function PasswordCheckField(props: { id: string; label: string }) {
+  return (
+    <Field
+      id={props.id}
+      label={props.label}
+      type="password"
+      autocomplete="current-password"
+      maxLength={MAX_PASSWORD_LENGTH}
+      revealable
+    />
+  );
+}
+
+/** A one-time code from an authenticator app (or a backup code): digits on phones, one-time-code autofill. */
+export function CodeField(props: Omit<FieldProps, 'type' | 'autocomplete' | 'inputMode' | 'maxLength'>) {
+  return (
+    <Field {...props} type="text" autocomplete="one-time-code" inputMode="numeric" maxLength={MAX_CODE_INPUT_LENGTH} />
+  );
 }
 
 /**

@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import type { AppConfig } from '../config';
 import { MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../limits';
-import { Field, FormMessages, formErrorOf, ProviderButtons } from './components';
+import { Field, FormMessages, formErrorOf, NewPasswordField, ProviderButtons } from './components';
 import { type ErrorView, t } from './strings';
 
 // The sign-in pages' forms, for a first visit and for the answer to a form
@@ -157,14 +157,9 @@ export function SignUpForm(props: { config: AppConfig; redirect: string; state: 
           }
           autofocus={state.error?.field === 'email'}
         />
-        <Field
+        <NewPasswordField
           id="password"
           label={t('passwordLabel')}
-          type="password"
-          autocomplete="new-password"
-          revealable
-          minLength={MIN_PASSWORD_LENGTH}
-          maxLength={MAX_PASSWORD_LENGTH}
           hint={t('passwordHint', { min: MIN_PASSWORD_LENGTH })}
           {...errorProps(state, 'password')}
         />
@@ -247,14 +242,9 @@ export function ResetForm(props: { token: string; state: FormState }) {
       <form method="post" action="/reset-password" data-form="reset-password">
         <FormMessages {...formErrorOf(state.error)} />
         <input type="hidden" name="token" value={props.token} />
-        <Field
+        <NewPasswordField
           id="password"
           label={t('newPasswordLabel')}
-          type="password"
-          autocomplete="new-password"
-          revealable
-          minLength={MIN_PASSWORD_LENGTH}
-          maxLength={MAX_PASSWORD_LENGTH}
           hint={t('passwordHint', { min: MIN_PASSWORD_LENGTH })}
           {...errorProps(state, 'password')}
         />

@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../limits';
+import { MIN_PASSWORD_LENGTH } from '../limits';
 import { BACKUP_CODE_COUNT, MAX_PASSKEY_NAME_LENGTH } from '../mfa';
-import { Field, FormMessages } from './components';
+import { CodeField, FormMessages, NewPasswordField, PasswordCheckField } from './components';
 import { type FormState, withQuery } from './forms';
 import { t } from './strings';
 
@@ -45,16 +45,7 @@ export function TwoFactorForm(props: { redirect: string; state: FormState }) {
       <FormMessages error={state.error && !state.error.field ? state.error.text : undefined} />
       <input type="hidden" name="intent" value="code" />
       <p>{t('twoFactorIntro')}</p>
-      <Field
-        id="code"
-        label={t('codeLabel')}
-        type="text"
-        autocomplete="one-time-code"
-        inputMode="numeric"
-        maxLength={32}
-        error={codeError}
-        autofocus
-      />
+      <CodeField id="code" label={t('codeLabel')} error={codeError} autofocus />
       <button type="submit" data-busy-label={t('verifyBusy')}>
         {t('verifyButton')}
       </button>
@@ -73,20 +64,6 @@ export function TwoFactorTemplate(props: { redirect: string }) {
     <template data-two-factor-step>
       <TwoFactorForm redirect={props.redirect} state={{}} />
     </template>
-  );
-}
-
-/** The account's current password, asked again before a change to how it signs in. */
-function PasswordCheckField(props: { id: string; label: string }) {
-  return (
-    <Field
-      id={props.id}
-      label={props.label}
-      type="password"
-      autocomplete="current-password"
-      maxLength={MAX_PASSWORD_LENGTH}
-      revealable
-    />
   );
 }
 
@@ -145,14 +122,7 @@ export function TwoFactorSection() {
         <p>{t('backupCodesIntro', { count: BACKUP_CODE_COUNT })}</p>
         <ul class="backup-codes" data-backup-codes />
         <form method="post" data-two-factor-confirm novalidate>
-          <Field
-            id="confirm-code"
-            label={t('confirmCodeLabel')}
-            type="text"
-            autocomplete="one-time-code"
-            inputMode="numeric"
-            maxLength={32}
-          />
+          <CodeField id="confirm-code" label={t('confirmCodeLabel')} />
           <button type="submit">{t('twoFactorTurnOn')}</button>
         </form>
       </div>
@@ -173,15 +143,10 @@ export function ChangePasswordSection() {
       <form method="post" data-change-password novalidate>
         <FormMessages />
         <PasswordCheckField id="current-password" label={t('currentPasswordLabel')} />
-        <Field
+        <NewPasswordField
           id="new-password"
           label={t('newPasswordLabel')}
-          type="password"
-          autocomplete="new-password"
-          minLength={MIN_PASSWORD_LENGTH}
-          maxLength={MAX_PASSWORD_LENGTH}
           hint={t('changePasswordHint', { min: MIN_PASSWORD_LENGTH })}
-          revealable
         />
         <button type="submit" class="secondary">
           {t('changePasswordButton')}

@@ -65,6 +65,19 @@ function derSignature(raw: Uint8Array): Uint8Array {
   return concat(new Uint8Array([0x30, body.length]), body);
 }
 
+/** A PublicKeyCredential as the browser library posts it: a platform passkey with this response. */
+function publicKeyCredential(credentialId: Uint8Array, response: Record<string, unknown>): Record<string, unknown> {
+  const id = base64url(credentialId);
+  return {
+    id,
+    rawId: id,
+    type: 'public-key',
+    authenticatorAttachment: 'platform',
+    clientExtensionResults: {},
+    response,
+  };
+}
+
 const FLAG_USER_PRESENT = 0x01;
 const FLAG_USER_VERIFIED = 0x04;
 const FLAG_BACKUP_ELIGIBLE = 0x08;
@@ -128,19 +141,11 @@ export function softwareAuthenticator(options: Options) {
       );
       const attestationObject = new Uint8Array(cbor({ fmt: 'none', attStmt: {}, authData }));
       passkeys.push({ credentialId, userHandle: publicKey.user.id, keys, counter: 0 });
-      const id = base64url(credentialId);
-      return {
-        id,
-        rawId: id,
-        type: 'public-key',
-        authenticatorAttachment: 'platform',
-        clientExtensionResults: {},
-        response: {
-          clientDataJSON: base64url(clientData('webauthn.create', publicKey.challenge, origin)),
-          attestationObject: base64url(attestationObject),
-          transports: ['internal'],
-        },
-      };
+      return publicKeyCredential(credentialId, {
+        clientDataJSON: base64url(clientData('webauthn.create', publicKey.challenge, origin)),
+        attestationObject: base64url(attestationObject),
+        transports: ['internal'],
+      });
     },
     /** navigator.credentials.get() with the given passkey (the first by default). */
     async get(
@@ -165,20 +170,12 @@ export function softwareAuthenticator(options: Options) {
       const raw = new Uint8Array(
         await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, passkey.keys.privateKey, signed),
       );
-      const id = base64url(passkey.credentialId);
-      return {
-        id,
-        rawId: id,
-        type: 'public-key',
-        authenticatorAttachment: 'platform',
-        clientExtensionResults: {},
-        response: {
-          clientDataJSON: base64url(data),
-          authenticatorData: base64url(authData),
-          signature: base64url(derSignature(raw)),
-          userHandle: passkey.userHandle,
-        },
-      };
+      return publicKeyCredential(passkey.credentialId, {
+        clientDataJSON: base64url(data),
+        authenticatorData: base64url(authData),
+        signature: base64url(derSignature(raw)),
+        userHandle: passkey.userHandle,
+      });
     },
   };
 }
