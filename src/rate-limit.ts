@@ -410,34 +410,45 @@ export function rateLimit(rule: RateLimitRule): MiddlewareHandler<AppEnv> {
 
 /**
  * rateLimit() for a rule counted by Workers Rate Limiting bindings, with the
- * same order and the same answer to an outage: the per-IP check lets the
- * request through, the per-account check refuses it. A binding says only
- * yes or no, so a refusal asks the client to wait out one window.
+ * same answer to an outage: the per-IP check lets the request through, the
+ * per-account check refuses it. A binding says only yes or no, so a refusal
+ * asks the client to wait out one window. Both counts are taken at once
+ * (one after the other, they cost a token about 0.35 ms more in local
+ * workerd), so a request the per-IP limit refuses still counts against its
+ * session: both limits are about volume, and that volume was sent.
  */
 function inLocationRateLimit(
   rule: RateLimitRule,
   bindings: NonNullable<RateLimitRule['inLocation']>,
 ): MiddlewareHandler<AppEnv> {
-  return async function inLocationRateLimiter(c, next) {
-    const perIp = await c.env[bindings.perIp]
-      .limit({ key: await keyFor(rule.name, 'ip', clientNetwork(c)) })
-      .catch((error: unknown) => {
-        logLimiterUnavailable(error);
-        return { success: true };
-      });
-    if (!perIp.success) throw refuse(rule.perIp.windowSeconds);
-
-    const account = rule.perAccount;
-    if (account) {
-      const keys = await Promise.all((await account.keys(c)).map((value) => keyFor(rule.name, 'account', value)));
-      const outcomes = await Promise.all(keys.map((key) => c.env[bindings.perAccount].limit({ key }))).catch(
-        (error: unknown) => {
-          logLimiterUnavailable(error);
-          throw refuse(60);
-        },
-      );
-      if (outcomes.some((outcome) => !outcome.success)) throw refuse(account.windowSeconds);
+  const countPerIp = async (c: Context<AppEnv>): Promise<boolean> => {
+    try {
+      return (await c.env[bindings.perIp].limit({ key: await keyFor(rule.name, 'ip', clientNetwork(c)) })).success;
+    } catch (error) {
+      logLimiterUnavailable(error);
+      return true;
     }
+  };
+  const countPerAccount = async (c: Context<AppEnv>, account: NonNullable<RateLimitRule['perAccount']>) => {
+    try {
+      const keys = await Promise.all((await account.keys(c)).map((value) => keyFor(rule.name, 'account', value)));
+      const outcomes = await Promise.all(keys.map((key) => c.env[bindings.perAccount].limit({ key })));
+      return outcomes.every((outcome) => outcome.success) ? 'allowed' : 'refused';
+    } catch (error) {
+      logLimiterUnavailable(error);
+      return 'unavailable';
+    }
+  };
+
+  return async function inLocationRateLimiter(c, next) {
+    const account = rule.perAccount;
+    const [ipAllowed, accountAnswer] = await Promise.all([
+      countPerIp(c),
+      account ? countPerAccount(c, account) : ('allowed' as const),
+    ]);
+    if (!ipAllowed) throw refuse(rule.perIp.windowSeconds);
+    if (accountAnswer === 'unavailable') throw refuse(60);
+    if (accountAnswer === 'refused') throw refuse(account?.windowSeconds ?? 60);
     await next();
   };
 }
