@@ -139,6 +139,25 @@ describe("what a token adds to a session read, and a session read's parts, in wo
     expect((await limiter.limit({ key: `bench-${RUN}-last` })).success).toBe(true);
   });
 
+  it("a token's two binding calls, one after the other and at once (as the Worker makes them)", async () => {
+    const { TOKEN_IP_LIMIT: perIp, TOKEN_SESSION_LIMIT: perSession } = env as unknown as Env;
+    let key = 0;
+    report(
+      'two binding calls, one after the other',
+      await perCall(async () => {
+        await perIp.limit({ key: `bench-${RUN}-ip-${key}` });
+        await perSession.limit({ key: `bench-${RUN}-session-${key++}` });
+      }),
+    );
+    const bothAtOnce = () =>
+      Promise.all([
+        perIp.limit({ key: `bench-${RUN}-ip-${key}` }),
+        perSession.limit({ key: `bench-${RUN}-session-${key++}` }),
+      ]);
+    report('two binding calls at once', await perCall(bothAtOnce));
+    expect((await bothAtOnce()).every((outcome) => outcome.success)).toBe(true);
+  });
+
   it('a session read through Better Auth: the instance built per request, and the read itself', async () => {
     const user = await signUp();
     const headers = new Headers({ authorization: `Bearer ${user.sessionToken}` });
