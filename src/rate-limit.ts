@@ -362,7 +362,8 @@ export function refuse(retryAfterSeconds: number): AppError {
 /**
  * Refuses a request over its per-IP or per-account budget with 429 and
  * Retry-After. The per-IP budget is checked first, and a request it refuses
- * costs no account anything. If the limiter cannot be reached, the per-IP
+ * costs no account anything (a rule counted in the location asks both at
+ * once: inLocationRateLimit). If the limiter cannot be reached, the per-IP
  * check lets the request through (an outage must not lock everybody out),
  * but the per-account check refuses it: a flood at one account's counter is
  * exactly what it exists to stop.
@@ -421,17 +422,19 @@ function inLocationRateLimit(
   rule: RateLimitRule,
   bindings: NonNullable<RateLimitRule['inLocation']>,
 ): MiddlewareHandler<AppEnv> {
+  // Only a binding's own failure is an outage; a fault in building the keys is ours.
   const countPerIp = async (c: Context<AppEnv>): Promise<boolean> => {
+    const key = await keyFor(rule.name, 'ip', clientNetwork(c));
     try {
-      return (await c.env[bindings.perIp].limit({ key: await keyFor(rule.name, 'ip', clientNetwork(c)) })).success;
+      return (await c.env[bindings.perIp].limit({ key })).success;
     } catch (error) {
       logLimiterUnavailable(error);
       return true;
     }
   };
   const countPerAccount = async (c: Context<AppEnv>, account: NonNullable<RateLimitRule['perAccount']>) => {
+    const keys = await Promise.all((await account.keys(c)).map((value) => keyFor(rule.name, 'account', value)));
     try {
-      const keys = await Promise.all((await account.keys(c)).map((value) => keyFor(rule.name, 'account', value)));
       const outcomes = await Promise.all(keys.map((key) => c.env[bindings.perAccount].limit({ key })));
       return outcomes.every((outcome) => outcome.success) ? 'allowed' : 'refused';
     } catch (error) {
