@@ -1,6 +1,6 @@
 /// <reference types="vite/client" />
 import { env, listDurableObjectIds } from 'cloudflare:test';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createApp } from '../src/index';
 import { RATE_LIMITS } from '../src/rate-limit';
 import wranglerToml from '../wrangler.toml?raw';
@@ -176,6 +176,25 @@ describe('rate limits', () => {
       expect(response.status).toBe(200);
     }
     await expectRateLimited(await callWorker('/api/auth/token', { headers }));
+  });
+
+  it('let a token through when the per-IP binding is down, and refuse it when the per-session one is', async () => {
+    const user = await signUp();
+    const headers = { authorization: `Bearer ${user.sessionToken}` };
+    const down = { limit: () => Promise.reject(new Error('binding unreachable')) } as unknown as RateLimit;
+    const logged: string[] = [];
+    const errors = vi.spyOn(console, 'error').mockImplementation((line: unknown) => {
+      logged.push(String(line));
+    });
+    try {
+      // An outage must not stop every token; a flood at one session is what its limit stops.
+      const ipDown = await callWorker('/api/auth/token', { headers }, { TOKEN_IP_LIMIT: down });
+      expect(ipDown.status).toBe(200);
+      await expectRateLimited(await callWorker('/api/auth/token', { headers }, { TOKEN_SESSION_LIMIT: down }));
+    } finally {
+      errors.mockRestore();
+    }
+    expect(logged.filter((line) => line.includes('"event":"rate_limiter_unavailable"'))).toHaveLength(2);
   });
 
   it('count tokens with the Rate Limiting bindings that wrangler.toml declares with the same limits', () => {

@@ -15,7 +15,8 @@ import type { DatabaseFault } from './setup/fault-proxies';
 
 export { TEST_AUTH_URL };
 
-export type EnvOverrides = Partial<Record<keyof Env, string | undefined>>;
+/** Variables to set or unset, or a binding to replace (an outage of a platform binding). */
+export type EnvOverrides = { [Name in keyof Env]?: string | Env[Name] | undefined };
 
 /**
  * Calls the Worker's fetch handler inside workerd, as the runtime would, and
