@@ -422,36 +422,36 @@ function inLocationRateLimit(
   rule: RateLimitRule,
   bindings: NonNullable<RateLimitRule['inLocation']>,
 ): MiddlewareHandler<AppEnv> {
-  // Only a binding's own failure is an outage; a fault in building the keys is ours.
-  const countPerIp = async (c: Context<AppEnv>): Promise<boolean> => {
+  // Each count answers the refusal it calls for, or nothing. Only a binding's
+  // own failure is an outage; a fault in building the keys is ours.
+  const countPerIp = async (c: Context<AppEnv>): Promise<AppError | undefined> => {
     const key = await keyFor(rule.name, 'ip', clientNetwork(c));
     try {
-      return (await c.env[bindings.perIp].limit({ key })).success;
+      if (!(await c.env[bindings.perIp].limit({ key })).success) return refuse(rule.perIp.windowSeconds);
     } catch (error) {
       logLimiterUnavailable(error);
-      return true;
     }
+    return undefined;
   };
-  const countPerAccount = async (c: Context<AppEnv>, account: NonNullable<RateLimitRule['perAccount']>) => {
+  const countPerAccount = async (
+    c: Context<AppEnv>,
+    account: NonNullable<RateLimitRule['perAccount']>,
+  ): Promise<AppError | undefined> => {
     const keys = await Promise.all((await account.keys(c)).map((value) => keyFor(rule.name, 'account', value)));
     try {
       const outcomes = await Promise.all(keys.map((key) => c.env[bindings.perAccount].limit({ key })));
-      return outcomes.every((outcome) => outcome.success) ? 'allowed' : 'refused';
+      return outcomes.every((outcome) => outcome.success) ? undefined : refuse(account.windowSeconds);
     } catch (error) {
       logLimiterUnavailable(error);
-      return 'unavailable';
+      return refuse(60);
     }
   };
 
   return async function inLocationRateLimiter(c, next) {
     const account = rule.perAccount;
-    const [ipAllowed, accountAnswer] = await Promise.all([
-      countPerIp(c),
-      account ? countPerAccount(c, account) : ('allowed' as const),
-    ]);
-    if (!ipAllowed) throw refuse(rule.perIp.windowSeconds);
-    if (accountAnswer === 'unavailable') throw refuse(60);
-    if (accountAnswer === 'refused') throw refuse(account?.windowSeconds ?? 60);
+    // The per-IP refusal first, as rateLimit() answers.
+    const refusal = (await Promise.all([countPerIp(c), account && countPerAccount(c, account)])).find(Boolean);
+    if (refusal) throw refusal;
     await next();
   };
 }
