@@ -469,9 +469,16 @@ function workerdCosts(databaseUrl: string): Record<string, unknown>[] {
 const ms = (value: number) => value.toFixed(1);
 const ratio = (value: number, to: number | undefined) => (to ? `${(value / to).toFixed(2)}×` : '–');
 
+/** The measurement of one endpoint at one concurrency from the ordinary runs (not the in-turn pass). */
+function measured(results: Measurement[], target: Target, endpoint: Endpoint, concurrency: number) {
+  return results.find(
+    (r) => r.target === target && r.endpoint === endpoint && r.concurrency === concurrency && !r.inTurn,
+  );
+}
+
 function table(results: Measurement[]): string[] {
   const find = (target: Target, endpoint: Endpoint, concurrency: number) =>
-    results.find((r) => r.target === target && r.endpoint === endpoint && r.concurrency === concurrency && !r.inTurn);
+    measured(results, target, endpoint, concurrency);
   const countsOf = (target: Target, endpoint: Endpoint) => find(target, endpoint, 1);
   const lines = [
     '| endpoint | c | p50 ms | p99 ms | req/s | p50 ÷ floor | p50 ÷ stock | req/s ÷ stock | queries/req | conns/req | Worker ms/req | stock p50 ms | stock p99 ms | stock req/s | stock queries/req |',
@@ -503,7 +510,7 @@ const MODEL_SETUP =
 /** The hot paths' goals (bench/README.md), checked against one run: printed, never asserted. */
 function goalsTable(ordinary: Measurement[], model: Measurement[]): string[] {
   const find = (target: Target, endpoint: Endpoint, concurrency: number) =>
-    ordinary.find((r) => r.target === target && r.endpoint === endpoint && r.concurrency === concurrency && !r.inTurn);
+    measured(ordinary, target, endpoint, concurrency);
   // The zero-delay ratios from the endpoints measured in turn, when they were.
   const p50InTurn = (endpoint: Endpoint) =>
     (
@@ -574,12 +581,10 @@ function goalsTable(ordinary: Measurement[], model: Measurement[]): string[] {
 function zeroDelaySplit(ordinary: Measurement[]): string[] {
   const lines = ['| c=1, zero delay | p50 ms | the Worker (mean ms) | the rest of p50 (ms) |', '|---|---|---|---|'];
   for (const endpoint of HOT_PATHS) {
-    const measured = ordinary.find(
-      (r) => r.target === 'auth-worker' && r.endpoint === endpoint && r.concurrency === 1 && !r.inTurn,
-    );
-    if (measured?.workerMs === undefined) continue;
+    const result = measured(ordinary, 'auth-worker', endpoint, 1);
+    if (result?.workerMs === undefined) continue;
     lines.push(
-      `| ${endpoint} | ${ms(measured.p50)} | ${measured.workerMs.toFixed(2)} | ${ms(measured.p50 - measured.workerMs)} |`,
+      `| ${endpoint} | ${ms(result.p50)} | ${result.workerMs.toFixed(2)} | ${ms(result.p50 - result.workerMs)} |`,
     );
   }
   return lines;

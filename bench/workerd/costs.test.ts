@@ -27,6 +27,8 @@ function report(label: string, value: string): void {
   console.log(`BENCH ${JSON.stringify({ label, value })}`);
 }
 
+const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)] ?? 0;
+
 async function timed<T>(rounds: number, run: () => Promise<T>): Promise<{ median: number; mean: number }> {
   const times: number[] = [];
   for (let round = 0; round < rounds; round++) {
@@ -34,15 +36,11 @@ async function timed<T>(rounds: number, run: () => Promise<T>): Promise<{ median
     await run();
     times.push(performance.now() - started);
   }
-  times.sort((a, b) => a - b);
-  const median = times[Math.floor(times.length / 2)] ?? 0;
-  return { median, mean: times.reduce((sum, time) => sum + time, 0) / times.length };
+  return { median: median(times), mean: times.reduce((sum, time) => sum + time, 0) / times.length };
 }
 
 const describeTime = ({ median, mean }: { median: number; mean: number }) =>
   `median ${median.toFixed(1)} ms, mean ${mean.toFixed(1)} ms (${ROUNDS} rounds)`;
-
-const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)] ?? 0;
 
 /**
  * For calls shorter than the clock's millisecond: the mean of a batch of
