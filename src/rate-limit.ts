@@ -91,9 +91,10 @@ export interface RateLimitRule {
   name: string;
   /**
    * Counted by these Workers Rate Limiting bindings instead of the Durable
-   * Object: in the location, with no network call, and approximate. Only for
-   * a hot path whose limit is about volume, not guessing; each binding's limit
-   * and period in wrangler.toml are the Limit below.
+   * Object: in the location, with no network call, after the answer, and
+   * approximate (inLocationRateLimit). Only for a hot path whose limit is
+   * about volume, not guessing; each binding's limit and period in
+   * wrangler.toml are the Limit below.
    */
   inLocation?: { perIp: InLocationLimiter; perAccount: InLocationLimiter };
   perIp: Limit;
@@ -359,11 +360,13 @@ export function refuse(retryAfterSeconds: number): AppError {
   });
 }
 
+/** How long a per-account check refuses while its limiter cannot be reached. */
+const OUTAGE_REFUSAL_SECONDS = 60;
+
 /**
  * Refuses a request over its per-IP or per-account budget with 429 and
  * Retry-After. The per-IP budget is checked first, and a request it refuses
- * costs no account anything (a rule counted in the location asks both at
- * once: inLocationRateLimit). If the limiter cannot be reached, the per-IP
+ * costs no account anything. If the limiter cannot be reached, the per-IP
  * check lets the request through (an outage must not lock everybody out),
  * but the per-account check refuses it: a flood at one account's counter is
  * exactly what it exists to stop.
@@ -389,7 +392,7 @@ export function rateLimit(rule: RateLimitRule): MiddlewareHandler<AppEnv> {
       const decisions = await Promise.all(limiters.map((limiter) => limiter.attempt(account.limit, windowMs))).catch(
         (error: unknown) => {
           logLimiterUnavailable(error);
-          throw refuse(60);
+          throw refuse(OUTAGE_REFUSAL_SECONDS);
         },
       );
       const refused = decisions.filter((decision) => !decision.allowed);
@@ -410,48 +413,97 @@ export function rateLimit(rule: RateLimitRule): MiddlewareHandler<AppEnv> {
 }
 
 /**
- * rateLimit() for a rule counted by Workers Rate Limiting bindings, with the
- * same answer to an outage: the per-IP check lets the request through, the
- * per-account check refuses it. A binding says only yes or no, so a refusal
- * asks the client to wait out one window. Both counts are taken at once
- * (one after the other, they cost a token about 0.35 ms more in local
- * workerd), so a request the per-IP limit refuses still counts against its
- * session: both limits are about volume, and that volume was sent.
+ * The keys of rules counted in the location that a binding refused, each
+ * until its window is over: what this isolate knows without asking. Bounded,
+ * because the keys come from clients; when full, ended refusals go first,
+ * then the oldest. Nothing here lets a request through that the bindings
+ * would refuse for longer: forgetting a refusal only means asking again.
+ */
+const REMEMBERED_REFUSALS_MAX = 10_000;
+
+class RefusalMemory {
+  readonly #until = new Map<string, number>();
+
+  /** Seconds left on a remembered refusal of `key`, or undefined. */
+  secondsLeft(key: string, now: number): number | undefined {
+    const until = this.#until.get(key);
+    if (until === undefined) return undefined;
+    if (until <= now) {
+      this.#until.delete(key);
+      return undefined;
+    }
+    return Math.max(1, Math.ceil((until - now) / 1000));
+  }
+
+  remember(key: string, until: number): void {
+    this.#until.delete(key);
+    if (this.#until.size >= REMEMBERED_REFUSALS_MAX) {
+      const now = Date.now();
+      for (const [remembered, end] of this.#until) if (end <= now) this.#until.delete(remembered);
+      for (const oldest of this.#until.keys()) {
+        if (this.#until.size < REMEMBERED_REFUSALS_MAX) break;
+        this.#until.delete(oldest);
+      }
+    }
+    this.#until.set(key, until);
+  }
+}
+
+const refusals = new RefusalMemory();
+
+/**
+ * rateLimit() for a rule counted by Workers Rate Limiting bindings, off the
+ * request's path: a request is refused (429) when this isolate remembers a
+ * refusal of its client network or of a credential it presents (the per-IP
+ * one answers first), and otherwise counted after its answer is sent, with
+ * both bindings asked at once. A binding's refusal is remembered for one
+ * window. So no answer waits for a counter (the count cost a token 1.2 ms in
+ * local workerd), and the limit bites one request late in each isolate: the
+ * request that goes over, and any in flight beside it, are still answered.
+ * The binding is approximate by design; this is the same kind of limit, about
+ * volume, never about guessing. A request refused here counts nowhere.
+ *
+ * An outage keeps rateLimit()'s answers: the per-IP count lets requests
+ * through (logged), and the per-account count refuses that credential for a
+ * minute, as a refusal would.
  */
 function inLocationRateLimit(
   rule: RateLimitRule,
   bindings: NonNullable<RateLimitRule['inLocation']>,
 ): MiddlewareHandler<AppEnv> {
-  // Each count answers the refusal it calls for, or nothing. Only a binding's
-  // own failure is an outage; a fault in building the keys is ours.
-  const countPerIp = async (c: Context<AppEnv>): Promise<AppError | undefined> => {
-    const key = await keyFor(rule.name, 'ip', clientNetwork(c));
+  /** Counts one request against one key; a refusal (or an outage, if it fails closed) is remembered. */
+  const count = async (binding: RateLimit, key: string, windowSeconds: number, failClosed: boolean) => {
     try {
-      if (!(await c.env[bindings.perIp].limit({ key })).success) return refuse(rule.perIp.windowSeconds);
+      if ((await binding.limit({ key })).success) return;
+      refusals.remember(key, Date.now() + windowSeconds * 1000);
     } catch (error) {
       logLimiterUnavailable(error);
-    }
-    return undefined;
-  };
-  const countPerAccount = async (
-    c: Context<AppEnv>,
-    account: NonNullable<RateLimitRule['perAccount']>,
-  ): Promise<AppError | undefined> => {
-    const keys = await Promise.all((await account.keys(c)).map((value) => keyFor(rule.name, 'account', value)));
-    try {
-      const outcomes = await Promise.all(keys.map((key) => c.env[bindings.perAccount].limit({ key })));
-      return outcomes.every((outcome) => outcome.success) ? undefined : refuse(account.windowSeconds);
-    } catch (error) {
-      logLimiterUnavailable(error);
-      return refuse(60);
+      if (failClosed) refusals.remember(key, Date.now() + OUTAGE_REFUSAL_SECONDS * 1000);
     }
   };
 
   return async function inLocationRateLimiter(c, next) {
     const account = rule.perAccount;
-    // The per-IP refusal first, as rateLimit() answers.
-    const refusal = (await Promise.all([countPerIp(c), account && countPerAccount(c, account)])).find(Boolean);
-    if (refusal) throw refusal;
-    await next();
+    const ipKey = await keyFor(rule.name, 'ip', clientNetwork(c));
+    const accountKeys = account
+      ? await Promise.all((await account.keys(c)).map((value) => keyFor(rule.name, 'account', value)))
+      : [];
+    const now = Date.now();
+    for (const key of [ipKey, ...accountKeys]) {
+      const secondsLeft = refusals.secondsLeft(key, now);
+      if (secondsLeft !== undefined) throw refuse(secondsLeft);
+    }
+    try {
+      await next();
+    } finally {
+      c.executionCtx.waitUntil(
+        Promise.all([
+          count(c.env[bindings.perIp], ipKey, rule.perIp.windowSeconds, false),
+          ...(account
+            ? accountKeys.map((key) => count(c.env[bindings.perAccount], key, account.windowSeconds, true))
+            : []),
+        ]),
+      );
+    }
   };
 }

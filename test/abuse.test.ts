@@ -12,6 +12,7 @@ import {
   postJson,
   randomIp,
   signUp,
+  startWorker,
   TEST_AUTH_URL,
   uniqueEmail,
 } from './helpers';
@@ -144,7 +145,8 @@ describe('rate limits', () => {
       { authorization: 'Bearer junk.x', cookie: `__Secure-better-auth.session_token=${cookieValue}` },
     ];
     await earlyInATokenWindow();
-    for (let attempt = 0; attempt < RATE_LIMITS.token.perAccount.limit; attempt++) {
+    // The request that goes over is still answered: it is counted after its answer.
+    for (let attempt = 0; attempt <= RATE_LIMITS.token.perAccount.limit; attempt++) {
       const response = await callWorker('/api/auth/token', { headers: disguises[attempt % disguises.length] });
       expect(response.status).toBe(200);
     }
@@ -161,6 +163,26 @@ describe('rate limits', () => {
     expect((await listDurableObjectIds(env.RATE_LIMITER)).length).toBe(before);
   });
 
+  it('answer a token without waiting for its count, and refuse a remembered one without counting it', async () => {
+    const user = await signUp();
+    const headers = { authorization: `Bearer ${user.sessionToken}` };
+    // A binding that answers only when told to, and then says the limit is reached.
+    const pending: Array<() => void> = [];
+    const held = {
+      limit: () => new Promise((resolve) => pending.push(() => resolve({ success: false }))),
+    } as unknown as RateLimit;
+    const bindings = { TOKEN_IP_LIMIT: held, TOKEN_SESSION_LIMIT: held };
+
+    const { response, background } = await startWorker('/api/auth/token', { headers }, bindings);
+    expect(response.status).toBe(200);
+    expect(pending).toHaveLength(2);
+    for (const answer of pending.splice(0)) answer();
+    await background;
+
+    await expectRateLimited(await callWorker('/api/auth/token', { headers }, bindings));
+    expect(pending).toHaveLength(0);
+  });
+
   it('count tokens per IP', async () => {
     const user = await signUp();
     const ip = randomIp();
@@ -168,7 +190,7 @@ describe('rate limits', () => {
     // Per IP the budget is larger than per session: spread it over fresh sessions.
     const sessions = [user, ...(await Promise.all([signUp(), signUp()]))];
     await earlyInATokenWindow();
-    for (let attempt = 0; attempt < RATE_LIMITS.token.perIp.limit; attempt++) {
+    for (let attempt = 0; attempt <= RATE_LIMITS.token.perIp.limit; attempt++) {
       const session = sessions[attempt % sessions.length] as typeof user;
       const response = await callWorker('/api/auth/token', {
         headers: { authorization: `Bearer ${session.sessionToken}`, 'cf-connecting-ip': ip },
@@ -188,13 +210,16 @@ describe('rate limits', () => {
     });
     try {
       // An outage must not stop every token; a flood at one session is what its limit stops.
-      const ipDown = await callWorker('/api/auth/token', { headers }, { TOKEN_IP_LIMIT: down });
-      expect(ipDown.status).toBe(200);
-      await expectRateLimited(await callWorker('/api/auth/token', { headers }, { TOKEN_SESSION_LIMIT: down }));
+      for (let attempt = 0; attempt < 2; attempt++) {
+        expect((await callWorker('/api/auth/token', { headers }, { TOKEN_IP_LIMIT: down })).status).toBe(200);
+      }
+      // Counted after the answer, like a refusal: the session's next token is refused for a minute.
+      expect((await callWorker('/api/auth/token', { headers }, { TOKEN_SESSION_LIMIT: down })).status).toBe(200);
+      expect(await expectRateLimited(await callWorker('/api/auth/token', { headers }))).toBe(60);
     } finally {
       errors.mockRestore();
     }
-    expect(logged.filter((line) => line.includes('"event":"rate_limiter_unavailable"'))).toHaveLength(2);
+    expect(logged.filter((line) => line.includes('"event":"rate_limiter_unavailable"'))).toHaveLength(3);
   });
 
   it('count tokens with the Rate Limiting bindings that wrangler.toml declares with the same limits', () => {
