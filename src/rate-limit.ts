@@ -416,8 +416,8 @@ export function rateLimit(rule: RateLimitRule): MiddlewareHandler<AppEnv> {
  * The keys of rules counted in the location that a binding refused, each
  * until its window is over: what this isolate knows without asking. Bounded,
  * because the keys come from clients; when full, ended refusals go first,
- * then the oldest. Nothing here lets a request through that the bindings
- * would refuse for longer: forgetting a refusal only means asking again.
+ * then the oldest. Forgetting a refusal early only means that the next
+ * request is answered and counted again, and the binding refuses it again.
  */
 const REMEMBERED_REFUSALS_MAX = 10_000;
 
