@@ -413,97 +413,115 @@ export function rateLimit(rule: RateLimitRule): MiddlewareHandler<AppEnv> {
 }
 
 /**
- * The keys of rules counted in the location that a binding refused, each
- * until its window is over: what this isolate knows without asking. Bounded,
- * because the keys come from clients; when full, ended refusals go first,
- * then the oldest. Forgetting a refusal early only means that the next
- * request is answered and counted again, and the binding refuses it again.
+ * This isolate's own count of the keys of rules counted in the location: the
+ * requests it admitted per key, in a fixed window from the first, and the
+ * refusals the bindings answered, each held for one window. Bounded, because
+ * keys come from clients: past REMEMBERED_KEYS_MAX the key used longest ago
+ * goes first. Forgetting a key early only lets this isolate admit up to a
+ * limit's worth again before its own count or the binding's refusal stops it.
  */
-const REMEMBERED_REFUSALS_MAX = 10_000;
+const REMEMBERED_KEYS_MAX = 10_000;
 
-class RefusalMemory {
-  readonly #until = new Map<string, number>();
+interface IsolateWindow {
+  endsAt: number;
+  /** Infinity once a binding refused the key: refused until the window ends. */
+  admitted: number;
+}
 
-  /** Seconds left on a remembered refusal of `key`, or undefined. */
-  secondsLeft(key: string, now: number): number | undefined {
-    const until = this.#until.get(key);
-    if (until === undefined) return undefined;
-    if (until <= now) {
-      this.#until.delete(key);
-      return undefined;
-    }
-    return Math.max(1, Math.ceil((until - now) / 1000));
+interface CountedKey {
+  key: string;
+  limit: Limit;
+  binding: RateLimit;
+}
+
+class IsolateCounts {
+  readonly #windows = new Map<string, IsolateWindow>();
+
+  /** The key's current window, moved to the most recently used end. */
+  #window(key: string, windowSeconds: number, now: number): IsolateWindow {
+    let window = this.#windows.get(key);
+    if (!window || window.endsAt <= now) window = { endsAt: now + windowSeconds * 1000, admitted: 0 };
+    this.#store(key, window);
+    return window;
   }
 
-  remember(key: string, until: number): void {
-    this.#until.delete(key);
-    if (this.#until.size >= REMEMBERED_REFUSALS_MAX) {
-      const now = Date.now();
-      for (const [remembered, end] of this.#until) if (end <= now) this.#until.delete(remembered);
-      for (const oldest of this.#until.keys()) {
-        if (this.#until.size < REMEMBERED_REFUSALS_MAX) break;
-        this.#until.delete(oldest);
-      }
+  #store(key: string, window: IsolateWindow): void {
+    this.#windows.delete(key);
+    this.#windows.set(key, window);
+    for (const oldest of this.#windows.keys()) {
+      if (this.#windows.size <= REMEMBERED_KEYS_MAX) break;
+      this.#windows.delete(oldest);
     }
-    this.#until.set(key, until);
+  }
+
+  /**
+   * Admits one request under every key, or answers the seconds to wait for
+   * the first key (in order) that is over its limit; a refused request is
+   * counted under none.
+   */
+  admit(keys: readonly CountedKey[], now: number): number | undefined {
+    const windows = keys.map(({ key, limit }) => this.#window(key, limit.windowSeconds, now));
+    const over = windows.find((window, index) => window.admitted >= (keys[index] as CountedKey).limit.limit);
+    if (over) return Math.max(1, Math.ceil((over.endsAt - now) / 1000));
+    for (const window of windows) window.admitted++;
+    return undefined;
+  }
+
+  /** A binding refused the key: refused here for one window from now. */
+  refuse(key: string, windowSeconds: number, now: number): void {
+    this.#store(key, { endsAt: now + windowSeconds * 1000, admitted: Number.POSITIVE_INFINITY });
   }
 }
 
-const refusals = new RefusalMemory();
+const isolateCounts = new IsolateCounts();
 
 /**
- * rateLimit() for a rule counted by Workers Rate Limiting bindings, off the
- * request's path: a request is refused (429) when this isolate remembers a
- * refusal of its client network or of a credential it presents (the per-IP
- * one answers first), and otherwise counted after its answer is sent, with
- * both bindings asked at once. A binding's refusal is remembered for one
- * window. So no answer waits for a counter (the count cost a token 1.2 ms in
- * local workerd), and the limit bites one request late in each isolate: the
- * request that goes over, and any in flight beside it, are still answered.
- * The binding is approximate by design; this is the same kind of limit, about
- * volume, never about guessing. A request refused here counts nowhere.
+ * rateLimit() for a rule counted by Workers Rate Limiting bindings, with no
+ * wait for them: the isolate admits a request under its own count of the
+ * client network and of each credential presented (the per-IP refusal
+ * first), and the bindings count it across the location after the answer.
+ * So no answer waits for a counter (the two calls cost a token 1.2 ms in
+ * local workerd), a burst at one isolate gets no more than a limit's worth,
+ * and the location-wide limit bites late by the requests each isolate
+ * admitted while the crossing count was on its way. Both are approximate by
+ * design; this is for limits about volume, never about guessing. A request
+ * refused here counts nowhere.
  *
- * An outage keeps rateLimit()'s answers: the per-IP count lets requests
- * through (logged), and the per-account count refuses that credential for a
- * minute, as a refusal would.
+ * A binding that cannot be reached is logged and lets the request through:
+ * the isolate's own count still bounds a flood at one key.
  */
 function inLocationRateLimit(
   rule: RateLimitRule,
   bindings: NonNullable<RateLimitRule['inLocation']>,
 ): MiddlewareHandler<AppEnv> {
-  /** Counts one request against one key; a refusal (or an outage, if it fails closed) is remembered. */
-  const count = async (binding: RateLimit, key: string, windowSeconds: number, failClosed: boolean) => {
+  const countInLocation = async ({ key, limit, binding }: CountedKey) => {
     try {
-      if ((await binding.limit({ key })).success) return;
-      refusals.remember(key, Date.now() + windowSeconds * 1000);
+      if (!(await binding.limit({ key })).success) isolateCounts.refuse(key, limit.windowSeconds, Date.now());
     } catch (error) {
       logLimiterUnavailable(error);
-      if (failClosed) refusals.remember(key, Date.now() + OUTAGE_REFUSAL_SECONDS * 1000);
     }
   };
 
   return async function inLocationRateLimiter(c, next) {
     const account = rule.perAccount;
-    const ipKey = await keyFor(rule.name, 'ip', clientNetwork(c));
-    const accountKeys = account
-      ? await Promise.all((await account.keys(c)).map((value) => keyFor(rule.name, 'account', value)))
-      : [];
-    const now = Date.now();
-    for (const key of [ipKey, ...accountKeys]) {
-      const secondsLeft = refusals.secondsLeft(key, now);
-      if (secondsLeft !== undefined) throw refuse(secondsLeft);
+    const counted: CountedKey[] = [
+      { key: await keyFor(rule.name, 'ip', clientNetwork(c)), limit: rule.perIp, binding: c.env[bindings.perIp] },
+    ];
+    if (account) {
+      for (const value of await account.keys(c)) {
+        counted.push({
+          key: await keyFor(rule.name, 'account', value),
+          limit: account,
+          binding: c.env[bindings.perAccount],
+        });
+      }
     }
+    const secondsToWait = isolateCounts.admit(counted, Date.now());
+    if (secondsToWait !== undefined) throw refuse(secondsToWait);
     try {
       await next();
     } finally {
-      c.executionCtx.waitUntil(
-        Promise.all([
-          count(c.env[bindings.perIp], ipKey, rule.perIp.windowSeconds, false),
-          ...(account
-            ? accountKeys.map((key) => count(c.env[bindings.perAccount], key, account.windowSeconds, true))
-            : []),
-        ]),
-      );
+      c.executionCtx.waitUntil(Promise.all(counted.map(countInLocation)));
     }
   };
 }
