@@ -414,19 +414,73 @@ export function rateLimit(rule: RateLimitRule): MiddlewareHandler<AppEnv> {
 
 /**
  * This isolate's own count of the keys of rules counted in the location: the
- * requests it admitted per key, in a fixed window from the first, and the
- * refusals the bindings answered, each held for one window. Bounded, because
- * keys come from clients: past REMEMBERED_KEYS_MAX the key used longest ago
- * goes first. Forgetting a key early only lets this isolate admit up to a
- * limit's worth again before its own count or the binding's refusal stops it.
+ * requests it admitted per key in a fixed window from the first, and the keys
+ * it refuses until their window ends (those that reached their limit here,
+ * and those a binding refused). Bounded, because keys come from clients: each
+ * map keeps its most recently used keys. A refused request adds no key, so
+ * only admitted requests push a count out of the first map, and the second
+ * fills only with keys that reached a limit, so a refusal is never pushed out
+ * by anything cheaper than a limit's worth of admitted requests per key.
  */
-const REMEMBERED_KEYS_MAX = 10_000;
+const ISOLATE_KEYS_MAX = 10_000;
 
 interface IsolateWindow {
   endsAt: number;
-  /** Infinity once a binding refused the key: refused until the window ends. */
   admitted: number;
 }
+
+export class IsolateCounts {
+  readonly #counting = new Map<string, IsolateWindow>();
+  /** When each refused key's refusal ends. */
+  readonly #refused = new Map<string, number>();
+
+  constructor(readonly maxKeys = ISOLATE_KEYS_MAX) {}
+
+  #keep<V>(map: Map<string, V>, key: string, value: V): void {
+    map.delete(key);
+    map.set(key, value);
+    for (const oldest of map.keys()) {
+      if (map.size <= this.maxKeys) break;
+      map.delete(oldest);
+    }
+  }
+
+  /**
+   * Admits one request under every key, or answers the seconds to wait until
+   * the last of its refused keys is free again; a refused request is counted
+   * under none.
+   */
+  admit(keys: readonly { key: string; limit: Limit }[], now: number): number | undefined {
+    let secondsToWait = 0;
+    for (const { key } of keys) {
+      const endsAt = this.#refused.get(key);
+      if (endsAt === undefined) continue;
+      if (endsAt <= now) this.#refused.delete(key);
+      else secondsToWait = Math.max(secondsToWait, Math.ceil((endsAt - now) / 1000));
+    }
+    if (secondsToWait > 0) return secondsToWait;
+    for (const { key, limit } of keys) {
+      let window = this.#counting.get(key);
+      if (!window || window.endsAt <= now) window = { endsAt: now + limit.windowSeconds * 1000, admitted: 0 };
+      window.admitted++;
+      if (window.admitted < limit.limit) this.#keep(this.#counting, key, window);
+      else {
+        // The limit's worth is spent: the rest of the window is refused.
+        this.#counting.delete(key);
+        this.#keep(this.#refused, key, window.endsAt);
+      }
+    }
+    return undefined;
+  }
+
+  /** A binding refused the key: refused here for one window from now, or longer if it already was. */
+  refuse(key: string, windowSeconds: number, now: number): void {
+    this.#counting.delete(key);
+    this.#keep(this.#refused, key, Math.max(now + windowSeconds * 1000, this.#refused.get(key) ?? 0));
+  }
+}
+
+const isolateCounts = new IsolateCounts();
 
 interface CountedKey {
   key: string;
@@ -434,61 +488,21 @@ interface CountedKey {
   binding: RateLimit;
 }
 
-class IsolateCounts {
-  readonly #windows = new Map<string, IsolateWindow>();
-
-  /** The key's current window, moved to the most recently used end. */
-  #window(key: string, windowSeconds: number, now: number): IsolateWindow {
-    let window = this.#windows.get(key);
-    if (!window || window.endsAt <= now) window = { endsAt: now + windowSeconds * 1000, admitted: 0 };
-    this.#store(key, window);
-    return window;
-  }
-
-  #store(key: string, window: IsolateWindow): void {
-    this.#windows.delete(key);
-    this.#windows.set(key, window);
-    for (const oldest of this.#windows.keys()) {
-      if (this.#windows.size <= REMEMBERED_KEYS_MAX) break;
-      this.#windows.delete(oldest);
-    }
-  }
-
-  /**
-   * Admits one request under every key, or answers the seconds to wait for
-   * the first key (in order) that is over its limit; a refused request is
-   * counted under none.
-   */
-  admit(keys: readonly CountedKey[], now: number): number | undefined {
-    const windows = keys.map(({ key, limit }) => this.#window(key, limit.windowSeconds, now));
-    const over = windows.find((window, index) => window.admitted >= (keys[index] as CountedKey).limit.limit);
-    if (over) return Math.max(1, Math.ceil((over.endsAt - now) / 1000));
-    for (const window of windows) window.admitted++;
-    return undefined;
-  }
-
-  /** A binding refused the key: refused here for one window from now. */
-  refuse(key: string, windowSeconds: number, now: number): void {
-    this.#store(key, { endsAt: now + windowSeconds * 1000, admitted: Number.POSITIVE_INFINITY });
-  }
-}
-
-const isolateCounts = new IsolateCounts();
-
 /**
  * rateLimit() for a rule counted by Workers Rate Limiting bindings, with no
  * wait for them: the isolate admits a request under its own count of the
- * client network and of each credential presented (the per-IP refusal
- * first), and the bindings count it across the location after the answer.
- * So no answer waits for a counter (the two calls cost a token 1.2 ms in
- * local workerd), a burst at one isolate gets no more than a limit's worth,
- * and the location-wide limit bites late by the requests each isolate
- * admitted while the crossing count was on its way. Both are approximate by
+ * client network and of each credential presented, and the bindings count
+ * it across the location after the answer. So no answer waits for a binding
+ * (the two calls cost a token 1.2 ms in local workerd), a burst at one
+ * isolate gets no more than a limit's worth per key, and the location-wide
+ * limit bites late by the requests each isolate admitted while the crossing
+ * count was on its way. Both are approximate by
  * design; this is for limits about volume, never about guessing. A request
  * refused here counts nowhere.
  *
  * A binding that cannot be reached is logged and lets the request through:
- * the isolate's own count still bounds a flood at one key.
+ * each isolate's own count still bounds a flood at one key (across a
+ * location, to a limit's worth per isolate).
  */
 function inLocationRateLimit(
   rule: RateLimitRule,

@@ -2,7 +2,7 @@
 import { env, listDurableObjectIds } from 'cloudflare:test';
 import { describe, expect, it, vi } from 'vitest';
 import { createApp } from '../src/index';
-import { RATE_LIMITS } from '../src/rate-limit';
+import { IsolateCounts, RATE_LIMITS } from '../src/rate-limit';
 import wranglerToml from '../wrangler.toml?raw';
 import {
   callApp,
@@ -131,7 +131,10 @@ describe('rate limits', () => {
       { authorization: `Bearer ${user.sessionToken}` },
       { authorization: `bearer   ${user.sessionToken}  ` },
       { cookie: user.cookie },
-      { authorization: 'Bearer junk.x', cookie: `__Secure-better-auth.session_token=${cookieValue}` },
+      {
+        authorization: `Bearer junk-${crypto.randomUUID()}.x`,
+        cookie: `__Secure-better-auth.session_token=${cookieValue}`,
+      },
     ];
     for (let attempt = 0; attempt < RATE_LIMITS.token.perAccount.limit; attempt++) {
       const response = await callWorker('/api/auth/token', { headers: disguises[attempt % disguises.length] });
@@ -238,6 +241,63 @@ describe('rate limits', () => {
         period: limit.windowSeconds,
       });
     }
+  });
+});
+
+describe("an isolate's own token counts", () => {
+  type Counted = Parameters<IsolateCounts['admit']>[0][number];
+  const perMinute = (limit: number) => ({ limit, windowSeconds: 60 });
+  const start = Date.UTC(2026, 10, 29, 12);
+
+  it('admit a limit per key and window, refuse the rest until the window ends, and count a refused request nowhere', () => {
+    const counts = new IsolateCounts();
+    const ip = { key: 'ip', limit: perMinute(3) };
+    const session = { key: 'session', limit: perMinute(2) };
+    expect(counts.admit([ip, session], start)).toBeUndefined();
+    expect(counts.admit([ip, session], start + 1_000)).toBeUndefined();
+    // The session's two are spent, for the rest of the window that began at `start`.
+    expect(counts.admit([ip, session], start + 10_000)).toBe(50);
+    // That refusal cost the IP nothing: it still has its third.
+    expect(counts.admit([ip], start + 10_000)).toBeUndefined();
+    expect(counts.admit([ip], start + 10_000)).toBe(50);
+    expect(counts.admit([ip, session], start + 60_000)).toBeUndefined();
+  });
+
+  it("refuse a key the binding refused for one window, and tell the longest wait of a request's keys", () => {
+    const counts = new IsolateCounts();
+    const ip = { key: 'ip', limit: perMinute(100) };
+    const session = { key: 'session', limit: perMinute(2) };
+    expect(counts.admit([ip, session], start)).toBeUndefined();
+    expect(counts.admit([ip, session], start)).toBeUndefined();
+    counts.refuse('ip', 60, start + 30_000);
+    expect(counts.admit([ip, session], start + 40_000)).toBe(50);
+    expect(counts.admit([ip], start + 89_000)).toBe(1);
+    expect(counts.admit([ip], start + 90_000)).toBeUndefined();
+  });
+
+  it('keep a refusal however many new keys arrive: refused requests add none, admitted ones push out counts only', () => {
+    const counts = new IsolateCounts(2);
+    const session = { key: 'session', limit: perMinute(1) };
+    expect(counts.admit([session], start)).toBeUndefined();
+    for (let junk = 0; junk < 50; junk++) {
+      // A request refused for its session brings two new keys that are never kept...
+      expect(counts.admit([session, { key: `junk-${junk}`, limit: perMinute(5) }], start)).toBe(60);
+      // ...and admitted requests with new keys fill the map of counts, not of refusals.
+      expect(counts.admit([{ key: `other-${junk}`, limit: perMinute(5) }], start)).toBeUndefined();
+    }
+    expect(counts.admit([session], start + 1_000)).toBe(59);
+  });
+
+  it('forget the count used longest ago when full, which only starts that key over', () => {
+    const counts = new IsolateCounts(2);
+    const [a, b, c] = ['a', 'b', 'c'].map((key) => ({ key, limit: perMinute(3) })) as [Counted, Counted, Counted];
+    for (const key of [a, b, a, c]) expect(counts.admit([key], start)).toBeUndefined();
+    // a kept its two: one more.
+    expect(counts.admit([a], start)).toBeUndefined();
+    expect(counts.admit([a], start)).toBe(60);
+    // b was used longest ago and went: it has three again.
+    for (let attempt = 0; attempt < 3; attempt++) expect(counts.admit([b], start)).toBeUndefined();
+    expect(counts.admit([b], start)).toBe(60);
   });
 });
 
