@@ -128,8 +128,8 @@ describe('connection cost in workerd (Neon driver over the WebSocket proxy)', ()
   });
 });
 
-describe("a token's rate-limit counts and a session read's parts, in workerd", () => {
-  it("one Rate Limiting binding call (miniflare's local stand-in; a token makes two, after its answer)", async () => {
+describe("what a token adds to a session read, and a session read's parts, in workerd", () => {
+  it("one Rate Limiting binding call (miniflare's local stand-in; a token makes two)", async () => {
     const limiter = (env as unknown as Env).TOKEN_IP_LIMIT;
     let key = 0;
     // Fresh keys, so no call is refused: the cost measured is the count itself.
@@ -137,7 +137,7 @@ describe("a token's rate-limit counts and a session read's parts, in workerd", (
     expect((await limiter.limit({ key: `bench-${RUN}-last` })).success).toBe(true);
   });
 
-  it("a token's two binding calls, one after the other and at once (as the Worker makes them, after answering)", async () => {
+  it("a token's two binding calls, one after the other and at once (as the Worker makes them)", async () => {
     const { TOKEN_IP_LIMIT: perIp, TOKEN_SESSION_LIMIT: perSession } = env as unknown as Env;
     let key = 0;
     report(
