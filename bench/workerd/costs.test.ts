@@ -18,7 +18,7 @@ import {
   type PasswordHashParams,
   verifyPassword,
 } from '../../src/password';
-import { betterAuthFor, postJson, signUp, uniqueEmail } from '../../test/helpers';
+import { betterAuthFor, callWorker, postJson, signUp, uniqueEmail } from '../../test/helpers';
 
 const SMOKE = (env as unknown as { BENCH_SMOKE?: string }).BENCH_SMOKE === '1';
 const ROUNDS = SMOKE ? 2 : 20;
@@ -154,6 +154,33 @@ describe("what a token adds to a session read, and a session read's parts, in wo
       ]);
     report('two binding calls at once', await perCall(bothAtOnce));
     expect((await bothAtOnce()).every((outcome) => outcome.success)).toBe(true);
+  });
+
+  it("a session read and a token through the Worker's fetch handler, the token with miniflare's binding stand-in and with bindings that answer at once", async () => {
+    // Enough sessions that no per-session budget (60 a minute) runs out; each call has its own IP.
+    const users = await Promise.all(Array.from({ length: 12 }, () => signUp()));
+    let next = 0;
+    const statuses = new Set<number>();
+    const call =
+      (path: string, overrides = {}) =>
+      async () => {
+        const user = users[next++ % users.length] as (typeof users)[number];
+        const response = await callWorker(
+          path,
+          { headers: { authorization: `Bearer ${user.sessionToken}` } },
+          overrides,
+        );
+        statuses.add(response.status);
+        await response.arrayBuffer();
+      };
+    const answersAtOnce = { limit: async () => ({ success: true }) } as unknown as RateLimit;
+    report('a session read through the Worker', await perCall(call('/api/auth/get-session')));
+    report("a token through the Worker (miniflare's binding stand-in)", await perCall(call('/api/auth/token')));
+    report(
+      'a token through the Worker, bindings that answer at once',
+      await perCall(call('/api/auth/token', { TOKEN_IP_LIMIT: answersAtOnce, TOKEN_SESSION_LIMIT: answersAtOnce })),
+    );
+    expect([...statuses]).toEqual([200]);
   });
 
   it('a session read through Better Auth: the instance built per request, and the read itself', async () => {
