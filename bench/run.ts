@@ -679,6 +679,10 @@ async function networkModel(
 async function main(): Promise<void> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'auth-worker-bench-'));
   const names = { 'auth-worker': `auth_worker_bench_${RUN_ID}_ours`, stock: `auth_worker_bench_${RUN_ID}_stock` };
+  // bench/workerd runs under the tests' secret, so it cannot open the signing
+  // keys the benchmarked Worker created: it gets a database of its own.
+  const workerdDatabase = `auth_worker_bench_${RUN_ID}_workerd`;
+  const databases = [...Object.values(names), workerdDatabase];
   const admin = new pg.Client({ connectionString: SERVER_URL });
   await admin.connect();
   const urlOf = (database: string) => {
@@ -689,7 +693,7 @@ async function main(): Promise<void> {
   let proxy: Awaited<ReturnType<typeof startWsProxy>> | undefined;
   let httpProxy: Awaited<ReturnType<typeof startSqlOverHttp>> | undefined;
   try {
-    for (const database of Object.values(names)) {
+    for (const database of databases) {
       await admin.query(`create database ${database}`);
       await applyMigrations(urlOf(database));
     }
@@ -729,7 +733,7 @@ async function main(): Promise<void> {
     ];
     const bundle = bundleSize(undefined, scratch);
     const stockBundle = bundleSize(`${ROOT}bench/wrangler.stock.toml`, scratch);
-    const costs = workerdCosts(urlOf(names['auth-worker']));
+    const costs = workerdCosts(urlOf(workerdDatabase));
     // The model starts its own proxies, in front of the delay proxies.
     await proxy.stop();
     await httpProxy.stop();
@@ -776,7 +780,7 @@ async function main(): Promise<void> {
   } finally {
     await proxy?.stop();
     await httpProxy?.stop();
-    for (const database of Object.values(names)) {
+    for (const database of databases) {
       await admin.query(`drop database if exists ${database} with (force)`).catch(() => {});
     }
     await admin.end();
