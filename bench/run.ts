@@ -460,6 +460,8 @@ function workerdCosts(databaseUrl: string): Record<string, unknown>[] {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, TEST_DATABASE_URL: databaseUrl, BENCH_SMOKE: SMOKE ? '1' : '' },
+    // The Worker logs a line per request, and the requests through it are thousands.
+    maxBuffer: 256 * 2 ** 20,
   });
   return [...output.matchAll(/BENCH (\{.*\})/g)].map(
     (match) => JSON.parse(match[1] ?? '{}') as Record<string, unknown>,
