@@ -157,7 +157,9 @@ describe("what a token adds to a session read, and a session read's parts, in wo
   });
 
   it("a session read and a token through the Worker's fetch handler, the token with miniflare's binding stand-in and with bindings that answer at once", async () => {
-    // Enough sessions that no per-session budget (60 a minute) runs out; each call has its own IP.
+    // 500 token calls (5 batches of 100) over 12 sessions is about 42 a session, under the budget of 60 a
+    // minute; more calls need more sessions. Each call has its own IP (budget 120). callWorker also
+    // waits for the request's waitUntil work, as the tests do.
     const users = await Promise.all(Array.from({ length: 12 }, () => signUp()));
     let next = 0;
     const statuses = new Set<number>();
