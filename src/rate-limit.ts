@@ -359,11 +359,14 @@ export function refuse(retryAfterSeconds: number): AppError {
   });
 }
 
+/** How long a per-account check refuses while its limiter cannot be reached. */
+const OUTAGE_REFUSAL_SECONDS = 60;
+
 /**
  * Refuses a request over its per-IP or per-account budget with 429 and
  * Retry-After. The per-IP budget is checked first, and a request it refuses
- * costs no account anything (a rule counted in the location asks both at
- * once: inLocationRateLimit). If the limiter cannot be reached, the per-IP
+ * costs no account anything (except under a rule counted in the location,
+ * which asks both at once: inLocationRateLimit). If the limiter cannot be reached, the per-IP
  * check lets the request through (an outage must not lock everybody out),
  * but the per-account check refuses it: a flood at one account's counter is
  * exactly what it exists to stop.
@@ -389,7 +392,7 @@ export function rateLimit(rule: RateLimitRule): MiddlewareHandler<AppEnv> {
       const decisions = await Promise.all(limiters.map((limiter) => limiter.attempt(account.limit, windowMs))).catch(
         (error: unknown) => {
           logLimiterUnavailable(error);
-          throw refuse(60);
+          throw refuse(OUTAGE_REFUSAL_SECONDS);
         },
       );
       const refused = decisions.filter((decision) => !decision.allowed);
@@ -443,7 +446,7 @@ function inLocationRateLimit(
       return outcomes.every((outcome) => outcome.success) ? undefined : refuse(account.windowSeconds);
     } catch (error) {
       logLimiterUnavailable(error);
-      return refuse(60);
+      return refuse(OUTAGE_REFUSAL_SECONDS);
     }
   };
 
